@@ -1,0 +1,129 @@
+"""Beacon's settings, read from the environment.
+
+Importable without Flask: the Huey instance is built from these settings at import time, in
+every process (web, embedded consumer, standalone ``huey_consumer tasks.huey``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("BEACON_INSTANCE_DIR", ROOT / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _instance_secret() -> str | None:
+    """The embedded default's key, written once by `make run` to instance/secret_key."""
+    path = INSTANCE_DIR / "secret_key"
+    return path.read_text().strip() if path.exists() else None
+
+
+class Config:
+    """The embedded default: SQLite + SqliteHuey in ``instance/``, no services needed."""
+
+    ENV_NAME = "embedded"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret()
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'beacon.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Huey: the queue lives in its own SQLite file unless REDIS_URL is set.
+    BEACON_HUEY_NAME = os.environ.get("BEACON_HUEY_NAME", "beacon")
+    BEACON_HUEY_FILE = os.environ.get("BEACON_HUEY_FILE", str(INSTANCE_DIR / "huey.db"))
+    BEACON_REDIS_PREFIX = os.environ.get("BEACON_REDIS_PREFIX", "beacon:")
+    BEACON_CONSUMER_WORKERS = _int("BEACON_CONSUMER_WORKERS", 4)
+    BEACON_CONSUMER_PERIODIC = os.environ.get("BEACON_CONSUMER_PERIODIC", "1") != "0"
+
+    # Job statuses: "sql" (table job_status) or "redis" (hashes with TTL); default by REDIS_URL.
+    BEACON_JOB_STORE = os.environ.get("BEACON_JOB_STORE") or ("redis" if REDIS_URL else "sql")
+    BEACON_JOB_HEARTBEAT = _float("BEACON_JOB_HEARTBEAT", 5.0)
+    BEACON_JOB_HEARTBEAT_TIMEOUT = _float("BEACON_JOB_HEARTBEAT_TIMEOUT", 30.0)
+
+    # Operations: how long an action's lease lasts before the reaper may resume it.
+    BEACON_ACTION_LEASE = _float("BEACON_ACTION_LEASE", 300.0)
+
+    # Events: queued rows older than this are re-enqueued by the sweeper.
+    BEACON_EVENT_SWEEP_AFTER = _float("BEACON_EVENT_SWEEP_AFTER", 300.0)
+
+    # Fan-out of the Activity log to connected browsers.
+    BEACON_FANOUT_POLL = _float("BEACON_FANOUT_POLL", 0.05)
+    BEACON_FANOUT_GAP_WAIT = _float("BEACON_FANOUT_GAP_WAIT", 2.0)
+
+    ACTIVITY_RETENTION_DAYS = _int("ACTIVITY_RETENTION_DAYS", 90)
+    BEACON_PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
+    BEACON_LOGIN_ATTEMPTS = _int("BEACON_LOGIN_ATTEMPTS", 10)
+    BEACON_LOGIN_WINDOW = _int("BEACON_LOGIN_WINDOW", 300)
+
+    # Demo application.
+    BEACON_DEMO_SYNC_MINUTES = _int("BEACON_DEMO_SYNC_MINUTES", 1)
+    BEACON_DEMO_FAILURE_RATE = _float("BEACON_DEMO_FAILURE_RATE", 0.3)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    TESTING = False
+
+
+class ProductionConfig(Config):
+    """Services from the environment; refuses to start without SECRET_KEY."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class TestingConfig(Config):
+    """Fast password hashing, CSRF on (tests prove it), no periodic consumer."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret"  # noqa: S105 - never used outside the test suite
+    BEACON_PASSWORD_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for tests
+    BEACON_CONSUMER_PERIODIC = False
+
+
+CONFIGS = {"embedded": Config, "production": ProductionConfig, "testing": TestingConfig}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    """The config class named by ``name`` or ``BEACON_ENV`` (default: embedded)."""
+    name = name or os.environ.get("BEACON_ENV", "embedded")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown BEACON_ENV {name!r}; expected one of {sorted(CONFIGS)}"
+        ) from None
+
+
+def settings(name: str | None = None) -> dict:
+    """The chosen config class as a plain mapping of its upper-case settings."""
+    cls = get_config(name)
+    return {k: getattr(cls, k) for k in dir(cls) if k.isupper()}

@@ -1,0 +1,96 @@
+"""Beacon: a job tracker and notification center for Flask apps on Huey.
+
+``create_app`` reads like a table of contents: configuration, extensions, blueprints, error
+handlers, commands, socket namespaces. It writes nothing and starts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import ROOT, get_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Beacon app; ``config`` overrides settings of the class chosen by BEACON_ENV."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, config or {})
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_socket_namespaces(app)
+    return app
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any]) -> None:
+    app.config.from_object(get_config(overrides.get("BEACON_ENV")))
+    app.config.update(overrides)
+    app.config.setdefault("BEACON_SOCKETIO_QUEUE", app.config.get("REDIS_URL"))
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set: export SECRET_KEY (make run creates instance/secret_key)"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import models  # noqa: F401  (every table, for migrations and create_all)
+    from webapp.database import configure_engine
+    from webapp.extensions import csrf, db, huey, migrate, socketio
+    from webapp.queue import init_queue
+    from webapp.security import init_login
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    init_login(app)
+    init_queue(app, huey)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["BEACON_SOCKETIO_QUEUE"],
+        channel=f"beacon-socketio-{app.config['BEACON_HUEY_NAME']}",
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp import accounts, home
+    from webapp.ui import add_nav, init_ui
+
+    init_ui(app)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(accounts.bp)
+    add_nav(app, "home.index", "Overview")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from webapp.errors import register_errorhandlers as register
+    from webapp.security import set_security_headers
+
+    register(app)
+    app.after_request(set_security_headers)
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.accounts.cli import users_cli
+    from webapp.cli import beacon_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(beacon_cli)
+
+
+def register_socket_namespaces(app: Flask) -> None:
+    """Socket.IO namespaces are registered by their domains (notifications, admin)."""

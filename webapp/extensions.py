@@ -1,0 +1,27 @@
+"""Flask extensions, created unbound and bound in ``create_app``; and the Huey instance.
+
+The Huey instance exists at import (``@huey.task`` needs it) and is built from ``config.py``;
+``create_app`` rebinds its storage when the app's settings name another one.
+"""
+
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+from config import settings
+from webapp.queue import make_huey
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+socketio = SocketIO()
+huey = make_huey(settings())
