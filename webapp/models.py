@@ -1,5 +1,6 @@
 """Imports every domain's models so that metadata (migrations, create_all) sees all tables."""
 
 from webapp.accounts.models import User
+from webapp.activity.models import Activity, ActivityDeletePermit
 
-__all__ = ["User"]
+__all__ = ["Activity", "ActivityDeletePermit", "User"]

@@ -1,0 +1,41 @@
+"""The Activity log: the immutable record of everything that goes on.
+
+Public API: ``Activity``, ``record_activity``, ``record_many``, ``ActivityStatusable``,
+``StatusChecker``, ``periodic_task``, the ``activity_committed`` signal (sent after commit).
+"""
+
+from webapp.activity.health import (
+    PERIODIC_TASKS,
+    PeriodicSpec,
+    StatusChecker,
+    health_state,
+    periodic_task,
+)
+from webapp.activity.mixin import ActivityStatusable
+from webapp.activity.models import Activity, ActivityDeletePermit, ImmutableActivityError
+from webapp.activity.service import (
+    activity_committed,
+    activity_dict,
+    build_activity,
+    record_activity,
+    record_many,
+)
+
+__all__ = [
+    "PERIODIC_TASKS",
+    "Activity",
+    "ActivityDeletePermit",
+    "ActivityStatusable",
+    "ImmutableActivityError",
+    "PeriodicSpec",
+    "StatusChecker",
+    "activity_committed",
+    "activity_dict",
+    "build_activity",
+    "health_state",
+    "periodic_task",
+    "record_activity",
+    "record_many",
+]
+
+from webapp.activity import retention  # noqa: E402,F401  (registers the retention task)
