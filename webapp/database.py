@@ -79,7 +79,7 @@ def string_list_table(values: list[str], dialect_name: str, name: str = "names")
     from sqlalchemy.dialects.postgresql import ARRAY
 
     if dialect_name == "postgresql":
-        fn = func.unnest(literal(values, ARRAY(String))).table_valued("value")
+        fn = func.unnest(literal(values, ARRAY(String))).table_valued("value").render_derived()
     else:
         fn = func.json_each(literal(json.dumps(values))).table_valued("value")
     return select(fn.c.value.label("value")).subquery(name)

@@ -37,8 +37,9 @@ class Activity(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    subject_type: Mapped[str | None] = mapped_column(String(100))
-    subject_id: Mapped[str | None] = mapped_column(String(255))
+    #: "" for an activity with no subject (never NULL: equality must stay indexable).
+    subject_type: Mapped[str] = mapped_column(String(100), default="")
+    subject_id: Mapped[str] = mapped_column(String(255), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     key: Mapped[str] = mapped_column(KeyString)
     #: ``key`` without a leading "action.": alerts open and resolve on it.

@@ -10,11 +10,15 @@ from webapp.activity.validation import key_prefix_bounds
 from webapp.extensions import db
 
 
-def for_subject(subject_type: str | None, subject_id: str | None) -> Select:
-    return select(Activity).where(
-        Activity.subject_type.is_not_distinct_from(subject_type),
-        Activity.subject_id.is_not_distinct_from(subject_id),
+def subject_condition(subject_type: str | None, subject_id: str | None):
+    """Rows of this subject (None or "" = activities recorded without a subject)."""
+    return and_(
+        Activity.subject_type == (subject_type or ""), Activity.subject_id == (subject_id or "")
     )
+
+
+def for_subject(subject_type: str | None, subject_id: str | None) -> Select:
+    return select(Activity).where(subject_condition(subject_type, subject_id))
 
 
 def last_with_key(subject_type, subject_id, key: str) -> Activity | None:
@@ -62,10 +66,7 @@ def page_for_subject(subject_type, subject_id, limit: int = 50, before: int | No
 def latest_per_key(subject_type, subject_id) -> dict[str, Activity]:
     newest = (
         select(func.max(Activity.id))
-        .where(
-            Activity.subject_type.is_not_distinct_from(subject_type),
-            Activity.subject_id.is_not_distinct_from(subject_id),
-        )
+        .where(subject_condition(subject_type, subject_id))
         .group_by(Activity.base_key, Activity.key)
     )
     rows = db.session.scalars(select(Activity).where(Activity.id.in_(newest)))
@@ -77,8 +78,8 @@ def open_alert_condition(alert=Activity):
     is the newest alert of that subject and base key (older repeats are superseded)."""
     later = aliased(Activity)
     same = and_(
-        later.subject_type.is_not_distinct_from(alert.subject_type),
-        later.subject_id.is_not_distinct_from(alert.subject_id),
+        later.subject_type == alert.subject_type,
+        later.subject_id == alert.subject_id,
         later.base_key == alert.base_key,
         later.id > alert.id,
     )
@@ -112,8 +113,8 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
     alert = aliased(Activity)
     between = aliased(Activity)
     earlier_resolution = exists().where(
-        between.subject_type.is_not_distinct_from(alert.subject_type),
-        between.subject_id.is_not_distinct_from(alert.subject_id),
+        between.subject_type == alert.subject_type,
+        between.subject_id == alert.subject_id,
         between.base_key == alert.base_key,
         between.id > alert.id,
         between.id < resolver.id,
@@ -122,8 +123,8 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
     stmt = (
         select(alert)
         .where(
-            alert.subject_type.is_not_distinct_from(resolver.subject_type),
-            alert.subject_id.is_not_distinct_from(resolver.subject_id),
+            alert.subject_type == resolver.subject_type,
+            alert.subject_id == resolver.subject_id,
             alert.base_key == resolver.base_key,
             alert.id < resolver.id,
             alert.action_required.is_not(None),
@@ -137,3 +138,15 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
 def key_prefix_condition(prefix: str):
     low, high = key_prefix_bounds(prefix)
     return and_(Activity.key >= low, Activity.key < high)
+
+
+def feed_query(
+    user_id: int, *, before: int | None = None, limit: int = 50, include_system: bool = False
+) -> Select:
+    """One user's visible activities (never private), newest first, keyset-paged by id."""
+    stmt = select(Activity).where(Activity.user_id == user_id, Activity.private.is_(False))
+    if not include_system:
+        stmt = stmt.where(Activity.system.is_(False))
+    if before is not None:
+        stmt = stmt.where(Activity.id < before)
+    return stmt.order_by(Activity.id.desc()).limit(limit)

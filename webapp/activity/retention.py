@@ -25,8 +25,8 @@ def purge_old_activities(
     cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
     newer = aliased(Activity)
     has_newer = exists().where(
-        newer.subject_type.is_not_distinct_from(Activity.subject_type),
-        newer.subject_id.is_not_distinct_from(Activity.subject_id),
+        newer.subject_type == Activity.subject_type,
+        newer.subject_id == Activity.subject_id,
         newer.base_key == Activity.base_key,
         newer.key == Activity.key,
         newer.id > Activity.id,

@@ -32,10 +32,11 @@ activity_committed = _signals.signal("activity-committed")
 _PENDING = "beacon.new_activities"
 
 
-def subject_identity(subject: Any) -> tuple[str | None, str | None]:
-    """(subject_type, subject_id) of a model (table name, primary key) or a plain object."""
+def subject_identity(subject: Any) -> tuple[str, str]:
+    """(subject_type, subject_id) of a model (table name, primary key) or a plain object;
+    ("", "") for no subject."""
     if subject is None:
-        return None, None
+        return "", ""
     subject_type = getattr(subject, "activity_subject_type", None)
     subject_id = getattr(subject, "activity_subject_id", None)
     if subject_type is None:
@@ -131,7 +132,7 @@ def record_activity(
     if commit:
         db.session.commit()
     else:
-        db.session.flush([activity])
+        db.session.flush()
     return activity
 
 
@@ -152,7 +153,7 @@ def record_many(entries: Iterable[Mapping[str, Any]], *, commit: bool = True) ->
     if commit:
         db.session.commit()
     else:
-        db.session.flush(built)
+        db.session.flush()
     return built
 
 
@@ -164,8 +165,8 @@ def activity_dict(activity: Activity) -> dict[str, Any]:
         "value": activity.value,
         "message": activity.message,
         "created_at": activity.created_at.isoformat().replace("+00:00", "Z"),
-        "subject_type": activity.subject_type,
-        "subject_id": activity.subject_id,
+        "subject_type": activity.subject_type or None,
+        "subject_id": activity.subject_id or None,
         "system": activity.system,
         "action_required": activity.action_required,
         "action_url": activity.action_url,

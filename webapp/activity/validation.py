@@ -83,9 +83,10 @@ def validate_user_id(user_id: Any) -> int | None:
     return user_id
 
 
-def validate_subject(subject_type: Any, subject_id: Any) -> tuple[str | None, str | None]:
-    if subject_type is None and subject_id is None:
-        return None, None
+def validate_subject(subject_type: Any, subject_id: Any) -> tuple[str, str]:
+    """("", "") for no subject; otherwise a non-empty type and an id of at most 255 chars."""
+    if subject_type in (None, "") and subject_id in (None, ""):
+        return "", ""
     if not isinstance(subject_type, str) or not subject_type or len(subject_type) > 100:
         raise ValueError(f"invalid subject type {subject_type!r}")
     if subject_id is None or len(str(subject_id)) > 255:
