@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from webapp.activity import ImmutableActivityError, record_activity
+from webapp.activity import Activity, ImmutableActivityError, record_activity
 from webapp.extensions import db
 
 
@@ -29,7 +29,7 @@ def test_raw_sql_delete_is_refused_by_the_database(ctx):
 
 
 def test_orm_update_names_the_row(ctx):
-    a = record_activity("sync", True)
+    a = db.session.get(Activity, record_activity("sync", True).id)
     row_id = a.id
     a.message = "changed"
     with pytest.raises(ImmutableActivityError, match=f"Activity {row_id} \\(sync\\) is immutable"):
@@ -38,7 +38,7 @@ def test_orm_update_names_the_row(ctx):
 
 
 def test_orm_delete_is_refused(ctx):
-    a = record_activity("sync", True)
+    a = db.session.get(Activity, record_activity("sync", True).id)
     db.session.delete(a)
     with pytest.raises(ImmutableActivityError, match="retention task"):
         db.session.flush()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from sqlalchemy import select
 
 from tests.activity.factories import Service, activity_count
-from webapp.activity import record_activity, record_many
+from webapp.activity import Activity, record_activity, record_many
+from webapp.extensions import db
 
 
 @pytest.mark.parametrize(
@@ -66,6 +68,8 @@ def test_bulk_with_one_bad_entry_writes_none(ctx):
 
 
 def test_bulk_writes_all_in_order(ctx):
-    rows = record_many({"key": f"bulk.n{i}", "value": i} for i in range(100))
+    ids = record_many({"key": f"bulk.n{i}", "value": i} for i in range(100))
+    assert ids == sorted(ids) and len(set(ids)) == 100
+    rows = db.session.scalars(select(Activity).where(Activity.id.in_(ids)).order_by(Activity.id))
     assert [r.value for r in rows] == list(range(100))
     assert activity_count() == 100

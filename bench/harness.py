@@ -1,0 +1,132 @@
+"""Measuring: warm-up, repeats, medians and percentiles, the machine, and the results table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+
+
+def median_of(fn: Callable[[], float], repeats: int = REPEATS, warmup: int = 1) -> float:
+    """Run ``fn`` (which returns one measurement) warm-up times, then ``repeats`` times."""
+    for _ in range(warmup):
+        fn()
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def rate(count: int, fn: Callable[[], None]) -> float:
+    """Operations per second of ``fn``, which performs ``count`` operations."""
+    start = time.perf_counter()
+    fn()
+    return count / (time.perf_counter() - start)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latencies_ms(fn: Callable[[], None], count: int) -> list[float]:
+    out = []
+    for _ in range(count):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+@dataclass
+class Row:
+    figure: str
+    backend: str
+    what: str
+    beacon: float
+    baseline: float
+    unit: str
+    goal: str
+    passed: bool
+    higher_is_better: bool = True
+    notes: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.beacon / self.baseline if self.baseline else float("nan")
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        mark = "ok" if row.passed else "MISSED"
+        print(
+            f"{row.figure} {row.backend:<10} {row.what:<58} beacon {row.beacon:>10.3f} "
+            f"baseline {row.baseline:>10.3f} {row.unit:<10} ratio {row.ratio:6.2f}  "
+            f"goal {row.goal}: {mark}",
+            flush=True,
+        )
+        return row
+
+
+def machine() -> list[str]:
+    lines = [
+        f"- CPU: {os.cpu_count()} cores ({platform.machine()}), {platform.system()} "
+        f"{platform.release()}",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+    ]
+    try:
+        with open("/proc/meminfo") as f:
+            total_kb = int(f.readline().split()[1])
+        lines.append(f"- Memory: {total_kb / 1024 / 1024:.0f} GiB")
+    except OSError:
+        pass
+    return lines
+
+
+def write_results(results: Results, path: Path, services: list[str], seconds: float) -> None:
+    out = [
+        "# Beacon benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench.run`). Every figure is the median of "
+        f"{REPEATS} repeats after a warm-up; each ratio is Beacon ÷ the raw baseline measured "
+        "in the same run on the same machine.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        *services,
+        f"- Whole run: {seconds:.0f} s",
+        "",
+        "## Figures",
+        "",
+        "| # | backend | what | Beacon | baseline | unit | ratio | goal | met |",
+        "|---|---|---|---:|---:|---|---:|---|---|",
+    ]
+    for r in results.rows:
+        out.append(
+            f"| {r.figure} | {r.backend} | {r.what} | {r.beacon:,.3f} | {r.baseline:,.3f} | "
+            f"{r.unit} | {r.ratio:.2f} | {r.goal} | {'yes' if r.passed else '**no**'} |"
+        )
+    if results.notes:
+        out += ["", "## Notes", "", *[f"- {n}" for n in results.notes]]
+    path.write_text("\n".join(out) + "\n")
+
+
+@contextmanager
+def temp_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="beacon-bench-") as d:
+        yield Path(d)
