@@ -1,0 +1,20 @@
+"""Fixtures for admin tests: one of everything an admin URL can point at."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.admin import factories
+
+
+@pytest.fixture
+def url_ids(app: Flask, tmp_path) -> dict[str, object]:
+    """Real ids for every argument an admin URL rule takes, by argument name."""
+    op_id, _ = factories.failed_operation(app, tmp_path)
+    failed_action = factories.action_ids(app, op_id)["main/fails_until_allowed"]
+    return {
+        "op_id": op_id,
+        "action_id": failed_action,
+        "event_id": factories.failed_event(app),
+    }

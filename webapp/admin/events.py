@@ -1,0 +1,67 @@
+"""/admin/events: queued events by status and priority, their errors, and retrying failed
+ones (a confirm page, then a POST with CSRF; 409 when the event is not failed)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from webapp.admin import bp
+from webapp.admin.operations import require_confirmation
+from webapp.admin.params import bad, choice_arg, int_arg, limit_arg, link, text_arg
+from webapp.admin.queries import user_emails
+from webapp.events import STATUSES, event_counts, get_event, list_events, retry_event
+from webapp.events.models import FAILED
+from webapp.queue import PRIORITIES
+
+
+@bp.route("/events")
+def events():
+    """Events newest first, filtered by status, priority and name, with counts on top."""
+    status = choice_arg("status", STATUSES)
+    priority = choice_arg("priority", PRIORITIES)
+    try:
+        rows, next_before = list_events(
+            status=status,
+            priority=priority,
+            name=text_arg("name", 100),
+            before=int_arg("before"),
+            limit=limit_arg(),
+        )
+    except ValueError as exc:
+        bad(str(exc))
+    return render_template(
+        "admin/events.html",
+        rows=rows,
+        counts=event_counts(),
+        priorities=list(PRIORITIES),
+        statuses=STATUSES,
+        owners=user_emails(m.owner_id for m in rows),
+        filters=request.args,
+        next_url=link("admin.events", before=next_before) if next_before else None,
+    )
+
+
+@bp.route("/events/<int:event_id>/retry", methods=["GET", "POST"])
+def event_retry(event_id: int):
+    """Confirm, then queue a failed event again."""
+    message = get_event(event_id)
+    if message is None:
+        abort(404, description=f"no event {event_id}")
+    refusal = (
+        None
+        if message.status == FAILED
+        else f"Event {event_id} ({message.name}) is {message.status}: only failed events can "
+        "be retried."
+    )
+    if request.method == "GET":
+        page = render_template("admin/confirm_event.html", message=message, refusal=refusal)
+        return page, 409 if refusal else 200
+    require_confirmation()
+    if refusal:
+        abort(409, description=refusal)
+    try:
+        retry_event(event_id)
+    except ValueError as exc:  # another admin retried it first
+        abort(409, description=str(exc))
+    flash(f"Event {event_id} ({message.name}) is queued again.", "success")
+    return redirect(url_for("admin.events", status=FAILED))

@@ -1,0 +1,170 @@
+"""/admin/operations: find operations, see one in full, retry it or re-run its failed action.
+
+Retry and re-run are two steps: a GET page that says what will happen, and a POST (with the
+CSRF token and ``confirm=yes``) that does it. Both answer 409 with the reason when the state
+does not allow it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from webapp.accounts import get_user_by_email
+from webapp.admin import bp
+from webapp.admin.diagram import build_diagram
+from webapp.admin.params import (
+    bad,
+    choice_arg,
+    datetime_arg,
+    globals_arg,
+    int_arg,
+    limit_arg,
+    link,
+    text_arg,
+)
+from webapp.admin.queries import user_emails
+from webapp.extensions import db
+from webapp.operations import STATES, Action, Operation, rerun_action, retry_operation
+from webapp.operations.models import FAILED
+from webapp.operations.queries import list_operations, operation_detail, state_counts
+
+
+def operation_filters() -> dict[str, Any]:
+    """The operations filter the query string describes (400 on bad input)."""
+    filters: dict[str, Any] = {
+        "name_prefix": text_arg("name"),
+        "state": choice_arg("state", STATES),
+        "owner_id": _owner_arg(),
+        "created_from": datetime_arg("from"),
+        "created_to": datetime_arg("to"),
+    }
+    pairs = globals_arg("globals")
+    if pairs:
+        filters["globals"] = pairs
+    if (
+        filters["created_from"] is not None
+        and filters["created_to"] is not None
+        and filters["created_from"] >= filters["created_to"]
+    ):
+        bad("from must be earlier than to")
+    return {k: v for k, v in filters.items() if v is not None}
+
+
+def _owner_arg() -> int | None:
+    owner = text_arg("owner")
+    if owner is None:
+        return None
+    if owner.isdigit():
+        return int_arg("owner")
+    user = get_user_by_email(owner)
+    if user is None:
+        bad(f"no user with email {owner!r}")
+    return user.id
+
+
+@bp.route("/operations")
+def operations():
+    """Operations newest first, filtered, keyset-paged, with counts per state on top."""
+    filters = operation_filters()
+    try:
+        page = list_operations(before=int_arg("before"), limit=limit_arg(), **filters)
+        counts = state_counts(**filters)
+    except ValueError as exc:  # a globals value the JSON filter cannot express
+        bad(str(exc))
+    return render_template(
+        "admin/operations.html",
+        page=page,
+        counts=counts,
+        filters=request.args,
+        globals_text="\n".join(request.args.getlist("globals")),
+        owners=user_emails(op.owner_id for op in page.items),
+        state_urls={s: link("admin.operations", drop=("before", "state"), state=s) for s in STATES},
+        all_states_url=link("admin.operations", drop=("before", "state")),
+        next_url=link("admin.operations", before=page.next_before) if page.next_before else None,
+    )
+
+
+@bp.route("/operations/<int:op_id>")
+def operation(op_id: int):
+    """One operation: globals, branches with their actions, the diagram, retry buttons."""
+    detail = operation_detail(op_id)
+    if detail is None:
+        abort(404, description=f"no operation {op_id}")
+    owner = user_emails([detail.operation.owner_id]).get(detail.operation.owner_id)
+    return render_template(
+        "admin/operation.html",
+        detail=detail,
+        op=detail.operation,
+        owner=owner,
+        diagram=build_diagram(detail),
+        steps={step.action.id: i + 1 for i, step in enumerate(detail.path)},
+    )
+
+
+def _retry_refusal(op: Operation) -> str | None:
+    """Why this operation cannot be retried now, or None if it can."""
+    if op.state != FAILED:
+        return f"Operation {op.id} is {op.state}, not failed: there is nothing to retry."
+    return None
+
+
+@bp.route("/operations/<int:op_id>/retry", methods=["GET", "POST"])
+def operation_retry(op_id: int):
+    """Confirm, then resume a failed operation from its failed action."""
+    op = db.session.get(Operation, op_id)
+    if op is None:
+        abort(404, description=f"no operation {op_id}")
+    failed = db.session.get(Action, op.next_action_id) if op.next_action_id else None
+    refusal = _retry_refusal(op)
+    if request.method == "GET":
+        return _confirm_page("retry", op, failed, refusal)
+    require_confirmation()
+    if refusal:
+        abort(409, description=refusal)
+    try:
+        retry_operation(op_id)
+    except ValueError as exc:  # it changed since we looked (another admin, the reaper)
+        abort(409, description=str(exc))
+    flash(f"Operation {op_id} is retrying from {failed.short_name}.", "success")
+    return redirect(url_for("admin.operation", op_id=op_id))
+
+
+@bp.route("/actions/<int:action_id>/rerun", methods=["GET", "POST"])
+def action_rerun(action_id: int):
+    """Confirm, then run one failed action again."""
+    action = db.session.get(Action, action_id)
+    if action is None:
+        abort(404, description=f"no action {action_id}")
+    op = action.operation
+    refusal = (
+        None
+        if action.state == FAILED
+        else f"Action {action_id} ({action.short_name}) is {action.state}, not failed: "
+        "there is nothing to re-run."
+    )
+    if request.method == "GET":
+        return _confirm_page("rerun", op, action, refusal)
+    require_confirmation()
+    if refusal:
+        abort(409, description=refusal)
+    try:
+        rerun_action(action_id)
+    except ValueError as exc:
+        abort(409, description=str(exc))
+    flash(f"Action {action.short_name} of operation {op.id} is running again.", "success")
+    return redirect(url_for("admin.operation", op_id=op.id))
+
+
+def require_confirmation() -> None:
+    if request.form.get("confirm") != "yes":
+        bad("confirm=yes is required: confirm on the page that explains what will happen")
+
+
+def _confirm_page(kind: str, op: Operation, action: Action | None, refusal: str | None):
+    status = 409 if refusal else 200
+    return (
+        render_template("admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal),
+        status,
+    )

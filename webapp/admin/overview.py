@@ -1,0 +1,28 @@
+"""/admin: where admins start: what is running, what failed, what is unhealthy."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from webapp.activity import StatusChecker
+from webapp.admin import bp
+from webapp.events import event_counts
+from webapp.jobs import JobStatus
+from webapp.operations.queries import list_operations, state_counts
+
+PROBLEM_STATES = ("failing", "down", "late")
+
+
+@bp.route("/")
+def index():
+    """Counts per state, the latest failed operations, unhealthy periodic tasks."""
+    health = StatusChecker.overview()
+    return render_template(
+        "admin/index.html",
+        op_counts=state_counts(),
+        failed_ops=list_operations(state="failed", limit=10).items,
+        event_counts=event_counts(),
+        running_jobs=JobStatus.recent(limit=10, status="working"),
+        unhealthy=[t for t in health if t["state"] in PROBLEM_STATES],
+        task_count=len(health),
+    )

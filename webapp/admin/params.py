@@ -1,0 +1,138 @@
+"""Reading admin filters from the query string: bad input is a 400 naming it, never a 500."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask import abort, request, url_for
+from werkzeug.datastructures import MultiDict
+
+MAX_TEXT = 255
+MAX_PAGE = 200
+_KEY_PREFIX_RE = re.compile(r"^[a-z0-9_.]*$")
+_TRUE = {"1", "yes", "true", "on"}
+_FALSE = {"0", "no", "false", "off"}
+
+
+def bad(message: str) -> None:
+    """Stop the request with 400 and this message."""
+    abort(400, description=message)
+
+
+def text_arg(name: str, max_length: int = MAX_TEXT) -> str | None:
+    """A trimmed string, or None when absent or empty."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if len(value) > max_length:
+        bad(f"{name} is too long (max {max_length} characters)")
+    return value
+
+
+def int_arg(name: str, *, minimum: int = 1, maximum: int | None = None) -> int | None:
+    """A whole number (an id, a cursor, a limit), or None when absent or empty."""
+    raw = text_arg(name, 20)
+    if raw is None:
+        return None
+    if not re.fullmatch(r"-?\d+", raw):
+        bad(f"{name} must be a whole number, got {raw!r}")
+    value = int(raw)
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" to {maximum}" if maximum is not None else " or more"
+        bad(f"{name} must be {minimum}{upper}, got {value}")
+    return value
+
+
+def limit_arg(default: int = 50) -> int:
+    """The page size: 1 to MAX_PAGE."""
+    return int_arg("limit", maximum=MAX_PAGE) or default
+
+
+def choice_arg(name: str, choices: Iterable[str]) -> str | None:
+    """One of ``choices``, or None when absent or empty."""
+    value = text_arg(name)
+    allowed = list(choices)
+    if value is not None and value not in allowed:
+        bad(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+def bool_arg(name: str) -> bool | None:
+    """yes/no (also 1/0, true/false, on/off), or None for "any"."""
+    value = text_arg(name)
+    if value is None or value.lower() == "any":
+        return None
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    bad(f"{name} must be yes, no or any, got {value!r}")
+
+
+def datetime_arg(name: str) -> dt.datetime | None:
+    """An ISO 8601 date or date-time (as a datetime-local input sends it); naive means UTC."""
+    raw = text_arg(name, 40)
+    if raw is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        bad(f"{name} must be a date like 2024-05-31 or 2024-05-31T14:30, got {raw!r}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def key_prefix_arg(name: str = "key") -> str | None:
+    """The start of an activity key: lowercase letters, digits, "_" and "."."""
+    value = text_arg(name)
+    if value is not None and not _KEY_PREFIX_RE.match(value):
+        bad(f"{name} {value!r} is not a key prefix: use lowercase letters, digits, _ and .")
+    return value
+
+
+def globals_arg(name: str = "globals") -> dict[str, Any]:
+    """``key=value`` pairs (the parameter repeated, or one per line); values are JSON when
+    they parse as JSON (``id=7`` matches the number 7, ``id="7"`` the string), else text."""
+    pairs: dict[str, Any] = {}
+    for raw in request.args.getlist(name):
+        for line in raw.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if len(line) > 1000:
+                bad(f"{name} filter is too long (max 1000 characters)")
+            key, sep, value = line.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                bad(f"{name} filter {line!r} must look like key=value")
+            pairs[key] = _json_or_text(value.strip())
+    return pairs
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    # NaN and Infinity parse but are not JSON that a database stores.
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        return value
+    return parsed
+
+
+def link(endpoint: str, *, drop: Iterable[str] = ("before",), **extra: Any) -> str:
+    """This page's URL with its current filters, less ``drop``, plus ``extra``."""
+    skip = {*drop, *extra}
+    args = MultiDict(
+        (k, v) for k, v in request.args.items(multi=True) if k not in skip and v.strip()
+    )
+    for key, value in extra.items():
+        if value is not None:
+            args.add(key, value)
+    return url_for(endpoint, **args.to_dict(flat=False))

@@ -1,0 +1,75 @@
+"""Template helpers of the admin pages: section tabs, times, durations, JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from webapp.admin import bp
+
+SECTIONS = (
+    ("admin.index", "Overview"),
+    ("admin.operations", "Operations"),
+    ("admin.jobs", "Jobs"),
+    ("admin.events", "Events"),
+    ("admin.health", "Health"),
+    ("admin.activity", "Activity"),
+)
+
+
+@bp.context_processor
+def admin_context() -> dict[str, Any]:
+    return {"admin_sections": SECTIONS}
+
+
+@bp.app_template_filter("admin_time")
+def admin_time(value: dt.datetime | None) -> str:
+    """A UTC time to the second: ``2024-05-31 14:30:02 UTC``."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.app_template_filter("admin_duration")
+def admin_duration(value: dt.timedelta | float | None) -> str:
+    """A duration in the largest whole unit: ``30s``, ``5 min``, ``2 h``, ``1 d``."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g}s"
+
+
+@bp.app_template_filter("admin_json")
+def admin_json(value: Any, compact: bool = False) -> str:
+    """JSON for display: pretty (indented, keys sorted) or on one line."""
+    if compact:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+@bp.app_template_filter("admin_parse_time")
+def admin_parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
+    """An ISO 8601 string (as in the JSON of a job) as a datetime."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+#: Keys of a job's ``to_dict`` that are not the job's own custom fields.
+JOB_KEYS = frozenset(
+    {
+        "id", "task", "owner_id", "status", "progress", "total", "attempts", "enqueued_at",
+        "started_at", "finished_at", "estimated_finish_at",
+    }
+)  # fmt: skip
+
+
+@bp.app_template_filter("admin_job_fields")
+def admin_job_fields(job: dict[str, Any]) -> dict[str, Any]:
+    """The custom fields of a job's status dict (and its exception, if it failed)."""
+    return {k: v for k, v in job.items() if k not in JOB_KEYS}
