@@ -67,6 +67,11 @@ class Config:
 
     # Events: queued rows older than this are re-enqueued by the sweeper.
     BEACON_EVENT_SWEEP_AFTER = _float("BEACON_EVENT_SWEEP_AFTER", 300.0)
+    # Events: retries after a failed attempt, the pause before each, and how long a
+    # `processing` row may go unfinished before the sweeper decides its consumer died.
+    BEACON_EVENT_RETRIES = _int("BEACON_EVENT_RETRIES", 3)
+    BEACON_EVENT_RETRY_DELAY = _float("BEACON_EVENT_RETRY_DELAY", 10.0)
+    BEACON_EVENT_LEASE = _float("BEACON_EVENT_LEASE", 3600.0)
 
     # Fan-out of the Activity log to connected browsers.
     BEACON_FANOUT_POLL = _float("BEACON_FANOUT_POLL", 0.05)

@@ -3,6 +3,16 @@
 Importing this package registers every task with the Huey instance.
 """
 
+import importlib
+import os
+
+from tasks import events  # noqa: F401  (every event class, see tasks/events/__init__.py)
 from webapp.extensions import huey
 
 __all__ = ["huey"]
+
+# Extra task modules for this process, comma-separated (tests give a standalone consumer
+# their own tasks and event classes this way).
+for _module in os.environ.get("BEACON_EXTRA_TASK_MODULES", "").split(","):
+    if _module.strip():
+        importlib.import_module(_module.strip())

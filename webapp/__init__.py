@@ -87,9 +87,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from webapp.accounts.cli import users_cli
     from webapp.cli import beacon_cli
+    from webapp.events.cli import events_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(beacon_cli)
+    app.cli.add_command(events_cli)
 
 
 def register_socket_namespaces(app: Flask) -> None:

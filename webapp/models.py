@@ -2,5 +2,6 @@
 
 from webapp.accounts.models import User
 from webapp.activity.models import Activity, ActivityDeletePermit
+from webapp.events.models import EventMessage
 
-__all__ = ["Activity", "ActivityDeletePermit", "User"]
+__all__ = ["Activity", "ActivityDeletePermit", "EventMessage", "User"]

@@ -64,6 +64,10 @@ class BeaconHuey(Huey):
         with app.app_context():
             yield
 
+    def create_consumer(self, **options: Any) -> Consumer:
+        """The consumer ``huey_consumer tasks.huey`` runs: stops gracefully on TERM and INT."""
+        return GracefulConsumer(self, **options)
+
     def configure(self, settings: Mapping[str, Any]) -> None:
         """Point this instance at the storage the settings name (no-op when unchanged)."""
         name = settings.get("BEACON_HUEY_NAME", "beacon")
@@ -93,6 +97,16 @@ def init_queue(app, huey: BeaconHuey) -> None:
     """Bind the Huey instance to this app: its storage and the app its tasks run in."""
     huey.configure(app.config)
     huey.flask_app = app
+
+
+class GracefulConsumer(Consumer):
+    """A standalone consumer that treats SIGTERM like SIGINT: running tasks finish, no new task
+    starts, then it exits; a second signal interrupts. Plain Huey interrupts on SIGTERM (what
+    systemd, Docker and ``kill`` send), which with thread workers abandons running tasks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signal_actions[self._interrupt_sig] = (False, True)  # (restart, graceful)
 
 
 class EmbeddedConsumer(Consumer):
