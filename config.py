@@ -112,6 +112,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-secret"  # noqa: S105 - never used outside the test suite
     BEACON_PASSWORD_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for tests
     BEACON_CONSUMER_PERIODIC = False
+    BEACON_HUEY_READ_TIMEOUT = 0.1
 
 
 CONFIGS = {"embedded": Config, "production": ProductionConfig, "testing": TestingConfig}

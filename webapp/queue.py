@@ -30,7 +30,9 @@ _app_lock = threading.Lock()
 def storage_settings(settings: Mapping[str, Any]) -> tuple[type, dict]:
     """The storage class and its keyword arguments for these settings."""
     if settings.get("REDIS_URL"):
-        return PriorityRedisStorage, {"url": settings["REDIS_URL"]}
+        # How long an idle blocking dequeue waits: short in tests so draining a queue is quick.
+        timeout = settings.get("BEACON_HUEY_READ_TIMEOUT", 1)
+        return PriorityRedisStorage, {"url": settings["REDIS_URL"], "read_timeout": timeout}
     filename = settings["BEACON_HUEY_FILE"]
     Path(filename).parent.mkdir(parents=True, exist_ok=True)
     return SqliteStorage, {"filename": filename}
