@@ -18,3 +18,6 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "action_id": failed_action,
         "event_id": factories.failed_event(app),
     }
+
+
+from tests.support.live import live_server  # noqa: E402,F401  (fixture)
