@@ -67,13 +67,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import accounts, home
+    from webapp import accounts, api, home, notifications
     from webapp.ui import add_nav, init_ui
 
     init_ui(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts.bp)
     add_nav(app, "home.index", "Overview")
+    notifications.init_ui(app)
+    app.register_blueprint(api.bp, url_prefix="/api")
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -96,3 +98,6 @@ def register_commands(app: Flask) -> None:
 
 def register_socket_namespaces(app: Flask) -> None:
     """Socket.IO namespaces are registered by their domains (notifications, admin)."""
+    from webapp.notifications import init_socket
+
+    init_socket(app)

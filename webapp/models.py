@@ -3,5 +3,6 @@
 from webapp.accounts.models import User
 from webapp.activity.models import Activity, ActivityDeletePermit
 from webapp.events.models import EventMessage
+from webapp.notifications.models import ActivityRead, ReadCursor
 
-__all__ = ["Activity", "ActivityDeletePermit", "EventMessage", "User"]
+__all__ = ["Activity", "ActivityDeletePermit", "ActivityRead", "EventMessage", "ReadCursor", "User"]

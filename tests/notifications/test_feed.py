@@ -1,0 +1,153 @@
+"""Feed queries and read state: what a user sees, and what counts as unread."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import make_user
+from webapp.activity import Activity, record_activity
+from webapp.extensions import db
+from webapp.notifications import feed
+
+
+@pytest.fixture
+def people(app):
+    return (
+        make_user(app, "a@example.com"),
+        make_user(app, "b@example.com"),
+        make_user(app, "root@example.com", role="admin"),
+    )
+
+
+def test_sql_and_python_visibility_agree(ctx, people):
+    a, b, root = people
+    rng = random.Random(7)
+    for _ in range(120):
+        record_activity(
+            "sync.completed",
+            user_id=rng.choice([a.id, b.id, root.id, None]),
+            system=rng.random() < 0.3,
+            private=rng.random() < 0.2,
+            commit=False,
+        )
+    db.session.commit()
+    rows = db.session.scalars(select(Activity)).all()
+    for person in people:
+        for include_system in (False, True):
+            is_admin = person.role == "admin"
+            cond = feed.visible_condition(
+                person.id, include_system=include_system, is_admin=is_admin
+            )
+            in_sql = set(db.session.scalars(select(Activity.id).where(cond)))
+            in_python = {
+                r.id
+                for r in rows
+                if feed.is_visible(r, person.id, include_system=include_system, is_admin=is_admin)
+            }
+            assert in_sql == in_python
+
+
+def test_feed_pages_newest_first_with_keyset_cursor(ctx, people):
+    a, _, _ = people
+    ids = [record_activity("sync.completed", user_id=a.id).id for _ in range(5)]
+    first, next_before = feed.feed_page(a.id, limit=2)
+    assert [i["id"] for i in first] == ids[:-3:-1]
+    second, next_before = feed.feed_page(a.id, before=next_before, limit=2)
+    assert [i["id"] for i in second] == [ids[2], ids[1]]
+    last, next_before = feed.feed_page(a.id, before=next_before, limit=2)
+    assert [i["id"] for i in last] == [ids[0]]
+    assert next_before is None
+
+
+def test_feed_never_shows_private_or_other_users_activities(ctx, people):
+    a, b, _ = people
+    mine = record_activity("sync.completed", user_id=a.id).id
+    record_activity("sync.completed", user_id=a.id, private=True)
+    record_activity("sync.completed", user_id=b.id)
+    record_activity("sync.completed", system=True)
+    items, _ = feed.feed_page(a.id, include_system=True)
+    assert [i["id"] for i in items] == [mine]
+
+
+def test_admin_with_system_sees_system_wide_activities(ctx, people):
+    _, _, root = people
+    wide = record_activity("cleanup.completed", system=True).id
+    assert feed.feed_page(root.id)[0] == []
+    assert [i["id"] for i in feed.feed_page(root.id, include_system=True, is_admin=True)[0]] == [
+        wide
+    ]
+
+
+def test_item_has_the_documented_keys_and_a_label(ctx, people):
+    a, _, _ = people
+    record_activity("action.sync_contacts", False, "boom", user_id=a.id)
+    [item], _ = feed.feed_page(a.id)
+    assert set(item) >= {
+        "id",
+        "key",
+        "value",
+        "message",
+        "created_at",
+        "subject_type",
+        "subject_id",
+        "system",
+        "action_required",
+        "action_url",
+        "read",
+    }
+    assert item["label"] == "Sync contacts"
+    assert item["created_at"].endswith("Z")
+    assert item["read"] is False
+
+
+def test_unread_counts_own_visible_non_system_items(ctx, people):
+    a, b, _ = people
+    record_activity("sync.completed", user_id=a.id)
+    record_activity("sync.completed", user_id=a.id, system=True)
+    record_activity("sync.completed", user_id=a.id, private=True)
+    record_activity("sync.completed", user_id=b.id)
+    assert feed.unread_count(a.id) == 1
+
+
+def test_marking_items_read_ignores_ids_of_other_users(ctx, people):
+    a, b, _ = people
+    mine = record_activity("sync.completed", user_id=a.id).id
+    record_activity("sync.completed", user_id=a.id)
+    theirs = record_activity("sync.completed", user_id=b.id).id
+    assert feed.mark_read(a.id, [mine, theirs]) == 1
+    assert feed.unread_count(b.id) == 1
+    assert feed.read_ids(a.id, [mine, theirs]) == {mine}
+
+
+def test_mark_all_read_is_one_cursor_and_later_items_are_unread(ctx, people):
+    a, _, _ = people
+    for _ in range(3):
+        record_activity("sync.completed", user_id=a.id)
+    assert feed.mark_all_read(a.id) == 0
+    record_activity("sync.completed", user_id=a.id)
+    assert feed.unread_count(a.id) == 1
+    assert feed.mark_all_read(a.id) == 0
+
+
+def test_bad_read_ids_raise_and_write_nothing(ctx, people):
+    a, _, _ = people
+    record_activity("sync.completed", user_id=a.id)
+    for bad in (["1"], [True], [0], [2**63], "1", [1.5], list(range(1, 1002))):
+        with pytest.raises(ValueError):
+            feed.mark_read(a.id, bad)
+    assert feed.unread_count(a.id) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", str(2**63)])
+def test_bad_ids_are_refused(value):
+    with pytest.raises(ValueError, match="before"):
+        feed.parse_id(value, "before")
+
+
+@pytest.mark.parametrize("value", ["0", "101", "x", "-5"])
+def test_bad_limits_are_refused(value):
+    with pytest.raises(ValueError, match="limit"):
+        feed.parse_limit(value)

@@ -1,0 +1,179 @@
+"""A real Beacon web server inside the test process, and real clients for it.
+
+``LiveServer`` serves the test's app with Werkzeug (threads; Flask-SocketIO's threading mode
+with simple-websocket gives real websockets on it) and runs the app's web starters (the
+notification fan-out). ``login`` gives a logged-in ``requests.Session`` (with its CSRF token
+in ``X-CSRFToken``); ``socket`` a connected python-socketio client that records every event.
+
+Use the ``live_server`` fixture (import it into your test package's conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import socketio
+import websocket
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.support.queue import wait_until
+from tests.support.services import free_port
+
+# Werkzeug's dev server has already ended a websocket when the client's closing frame
+# arrives, so websocket-client waits its full 3 s for a reply that never comes, on every
+# disconnect. Tests do not need that courtesy: wait briefly instead.
+_close = websocket.WebSocket.close
+
+
+def _quick_close(self, status=websocket.STATUS_NORMAL, reason=b"", timeout=0.2):
+    return _close(self, status, reason, timeout)
+
+
+websocket.WebSocket.close = _quick_close
+
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+EVENTS = (
+    "activity",
+    "alert",
+    "alert_resolved",
+    "unread",
+    "job",
+    "error",
+    "backlog_truncated",
+    # The admin room's events (webapp.admin.live), received after an ``admin_join``.
+    "admin_operation",
+    "admin_job",
+)
+NAMESPACE = "/notifications"
+
+
+class SocketClient:
+    """A python-socketio client on /notifications that records what it receives, in order."""
+
+    def __init__(self) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.events: list[tuple[str, Any, float]] = []
+        self.lock = threading.Lock()
+        for name in EVENTS:
+            self.client.on(name, self._recorder(name), namespace=NAMESPACE)
+
+    def _recorder(self, name: str):
+        def record(data: Any = None) -> None:
+            with self.lock:
+                self.events.append((name, data, time.time()))
+
+        return record
+
+    def connect(self, url: str, cookie: str | None, auth: dict | None = None) -> SocketClient:
+        headers = {"Cookie": cookie} if cookie else {}
+        self.client.connect(
+            url,
+            headers=headers,
+            namespaces=[NAMESPACE],
+            auth=auth,
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        return self
+
+    def of(self, name: str) -> list[Any]:
+        with self.lock:
+            return [data for event, data, _ in self.events if event == name]
+
+    def ids(self) -> list[int]:
+        """Ids of the ``activity`` events received, in arrival order."""
+        return [item["id"] for item in self.of("activity")]
+
+    def wait_for_ids(self, count: int, timeout: float = 20.0) -> list[int]:
+        wait_until(lambda: len(self.ids()) >= count, timeout, message=f"{count} activities")
+        return self.ids()
+
+    def last_unread(self) -> int | None:
+        counts = self.of("unread")
+        return counts[-1]["count"] if counts else None
+
+    def emit(self, event: str, data: Any) -> None:
+        self.client.emit(event, data, namespace=NAMESPACE)
+
+    def disconnect(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+
+class LiveServer:
+    """The app served on a spare loopback port, with its web starters running."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.sockets: list[SocketClient] = []
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LiveServer:
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        for starter in self.app.extensions.get("beacon.web_starters", []):
+            starter(self.app)
+        return self
+
+    def stop(self) -> None:
+        for sock in self.sockets:
+            sock.disconnect()
+        fanout = self.app.extensions.get("beacon.fanout")
+        if fanout is not None:
+            fanout.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(10)
+
+    def login(self, person: Any) -> requests.Session:
+        """A requests.Session logged in as ``person`` (has .email and .password)."""
+        session = requests.Session()
+        page = session.get(f"{self.url}/login", timeout=10).text
+        token = CSRF_RE.search(page).group(1)
+        resp = session.post(
+            f"{self.url}/login",
+            data={"email": person.email, "password": person.password, "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert resp.status_code == 302, resp.text
+        home = session.get(f"{self.url}/", timeout=10).text
+        session.headers["X-CSRFToken"] = CSRF_RE.search(home).group(1)
+        return session
+
+    @staticmethod
+    def cookie_header(session: requests.Session | None) -> str | None:
+        if session is None:
+            return None
+        return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+    def socket(self, who: Any = None, auth: dict | None = None) -> SocketClient:
+        """A connected /notifications client: ``who`` is a person, a logged-in Session, or
+        None (anonymous)."""
+        session = who if isinstance(who, requests.Session) or who is None else self.login(who)
+        sock = SocketClient()
+        self.sockets.append(sock)
+        return sock.connect(self.url, self.cookie_header(session), auth)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,69 @@
+"""The feed as JSON: pages, the unread count, read marks, open alerts."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user, login_required
+
+from webapp.api import bp
+from webapp.errors import error_response
+from webapp.notifications import feed
+
+READ_USAGE = 'send {"ids": [<activity id>, ...]} or {"all": true}'
+
+
+@bp.get("/notifications")
+@login_required
+def list_notifications():
+    """The feed, newest first: ``?before=<id>&limit=1..100&system=0|1``."""
+    args = request.args
+    try:
+        before = args.get("before")
+        before = feed.parse_id(before, "before") if before not in (None, "") else None
+        limit = feed.parse_limit(args.get("limit"))
+        system = feed.parse_flag(args.get("system"), "system")
+    except ValueError as exc:
+        return error_response(400, str(exc))
+    items, next_before = feed.feed_page(
+        current_user.id,
+        before=before,
+        limit=limit,
+        include_system=system,
+        is_admin=current_user.is_admin,
+    )
+    return {"items": items, "next_before": next_before}
+
+
+@bp.get("/notifications/unread_count")
+@login_required
+def unread_count():
+    """How many feed items (not counting system ones) are unread."""
+    return {"count": feed.unread_count(current_user.id)}
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    """Mark items read (ids that are not in the user's feed are ignored) or all of them.
+
+    Answers the new unread count.
+    """
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or ("ids" in data) == ("all" in data):
+        return error_response(400, f"expected a JSON object: {READ_USAGE}")
+    if "all" in data:
+        if data["all"] is not True:
+            return error_response(400, f"'all' must be true: {READ_USAGE}")
+        return {"count": feed.mark_all_read(current_user.id)}
+    try:
+        count = feed.mark_read(current_user.id, data["ids"])
+    except ValueError as exc:
+        return error_response(400, str(exc))
+    return {"count": count}
+
+
+@bp.get("/alerts")
+@login_required
+def alerts():
+    """The user's open alerts (action required, not yet resolved), newest first."""
+    return {"items": feed.alert_items(current_user.id)}

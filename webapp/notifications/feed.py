@@ -1,0 +1,268 @@
+"""What a user sees of the Activity log, and what they have read of it.
+
+One definition of "visible" serves the feed page, the JSON API, the unread count, the resume
+backlog and the live fan-out (``visible_condition`` in SQL, ``is_visible`` in Python; the
+tests prove they agree):
+
+* never a private activity, never another user's;
+* the user's own non-system activities always; their own system activities only when they
+  ask (``include_system``);
+* admins who ask for system activities also see the system-wide ones (no owner).
+
+Unread = visible without ``include_system``, id above the user's cursor and not marked read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp.activity import Activity, activity_dict
+from webapp.activity.queries import open_alert_condition, open_alerts_for_user
+from webapp.database import utcnow
+from webapp.extensions import db
+from webapp.notifications.labels import action_label, key_label
+from webapp.notifications.models import ActivityRead, ReadCursor
+from webapp.notifications.signals import read_state_changed
+
+#: The keys of a feed item (the API item and the Socket.IO ``activity`` payload).
+ITEM_KEYS = (
+    "id",
+    "key",
+    "value",
+    "message",
+    "created_at",
+    "subject_type",
+    "subject_id",
+    "system",
+    "action_required",
+    "action_url",
+)
+MAX_ID = 2**63 - 1
+MAX_LIMIT = 100
+MAX_READ_IDS = 1000
+
+
+def visible_condition(user_id: int, *, include_system: bool = False, is_admin: bool = False):
+    """SQL: the activity is in this user's feed."""
+    own = Activity.user_id == user_id
+    if not include_system:
+        return and_(own, Activity.private.is_(False), Activity.system.is_(False))
+    scope = or_(own, Activity.user_id.is_(None)) if is_admin else own
+    return and_(scope, Activity.private.is_(False))
+
+
+def is_visible(row: Any, user_id: int, *, include_system: bool, is_admin: bool) -> bool:
+    """Python: the same rule as ``visible_condition`` for a row already read."""
+    if row.private:
+        return False
+    if row.user_id == user_id:
+        return include_system or not row.system
+    return row.user_id is None and include_system and is_admin
+
+
+def item_dict(activity: Any, read: bool) -> dict[str, Any]:
+    """The wire form of a feed item, plus its human ``label`` and ``action_label``."""
+    full = activity_dict(activity)
+    item = {key: full[key] for key in ITEM_KEYS}
+    item["read"] = read
+    item["label"] = key_label(activity.key)
+    item["action_label"] = action_label(activity.action_required)
+    return item
+
+
+# Parsing request values: ValueError names the bad value, nothing is read or written.
+
+
+def parse_id(value: Any, name: str, *, allow_zero: bool = False) -> int:
+    """An activity id from JSON or a query string: a positive 64-bit integer."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_ID:
+        raise ValueError(f"{name} must be an integer from {low} to {MAX_ID}, got {value!r:.40}")
+    return value
+
+
+def parse_limit(value: Any) -> int:
+    if value is None:
+        return 50
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ValueError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {value!r:.40}")
+    return value
+
+
+def parse_flag(value: Any, name: str) -> bool:
+    if value is None or value is False or value is True:
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("0", "1", "true", "false", ""):
+        return value.lower() in ("1", "true")
+    raise ValueError(f"{name} must be 0, 1, true or false, got {value!r:.40}")
+
+
+def parse_read_ids(value: Any) -> list[int]:
+    if not isinstance(value, list) or len(value) > MAX_READ_IDS:
+        raise ValueError(f"ids must be a list of at most {MAX_READ_IDS} activity ids")
+    if any(isinstance(v, str) for v in value):
+        raise ValueError("ids must be integers, not strings")
+    return sorted({parse_id(v, "each id") for v in value})
+
+
+# Reading.
+
+
+def read_cursor(user_id: int) -> int:
+    """The id up to which this user has read everything (0 if never)."""
+    value = db.session.scalar(select(ReadCursor.last_read_id).where(ReadCursor.user_id == user_id))
+    return value or 0
+
+
+def read_ids(user_id: int, ids: Iterable[int]) -> set[int]:
+    """Which of these activity ids this user has read."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    cursor = read_cursor(user_id)
+    done = {i for i in ids if i <= cursor}
+    above = [i for i in ids if i > cursor]
+    for start in range(0, len(above), 500):
+        chunk = above[start : start + 500]
+        done.update(
+            db.session.scalars(
+                select(ActivityRead.activity_id).where(
+                    ActivityRead.user_id == user_id, ActivityRead.activity_id.in_(chunk)
+                )
+            )
+        )
+    return done
+
+
+def items_for(user_id: int, rows: list[Any]) -> list[dict[str, Any]]:
+    """Feed items for these rows, with this user's read flags."""
+    done = read_ids(user_id, [row.id for row in rows])
+    return [item_dict(row, row.id in done) for row in rows]
+
+
+def feed_page(
+    user_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    include_system: bool = False,
+    is_admin: bool = False,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the feed, newest first, and the ``before`` of the next page (or None)."""
+    stmt = select(Activity).where(
+        visible_condition(user_id, include_system=include_system, is_admin=is_admin)
+    )
+    if before is not None:
+        stmt = stmt.where(Activity.id < before)
+    rows = list(db.session.scalars(stmt.order_by(Activity.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return items_for(user_id, rows), (rows[-1].id if more and rows else None)
+
+
+def newest_id(user_id: int, *, include_system: bool = False, is_admin: bool = False) -> int:
+    """The id of the newest activity in this user's feed (0 if none): a resume point."""
+    value = db.session.scalar(
+        select(func.max(Activity.id)).where(
+            visible_condition(user_id, include_system=include_system, is_admin=is_admin)
+        )
+    )
+    return value or 0
+
+
+def unread_count(user_id: int) -> int:
+    """How many of this user's (non-system) feed items are unread."""
+    cursor = read_cursor(user_id)
+    marked = exists().where(
+        ActivityRead.user_id == user_id, ActivityRead.activity_id == Activity.id
+    )
+    stmt = (
+        select(func.count())
+        .select_from(Activity)
+        .where(visible_condition(user_id), Activity.id > cursor, ~marked)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def alert_items(user_id: int) -> list[dict[str, Any]]:
+    """This user's open alerts (never private), newest first, as feed items."""
+    return items_for(user_id, open_alerts_for_user(user_id))
+
+
+def open_alert_ids(ids: Iterable[int]) -> set[int]:
+    """Which of these activities are open alerts right now."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    stmt = select(Activity.id).where(Activity.id.in_(ids), open_alert_condition())
+    return set(db.session.scalars(stmt))
+
+
+# Writing: the caller's request owns the transaction; these commit once.
+
+
+def _dialect_insert():
+    name = db.session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def mark_read(user_id: int, ids: list[int]) -> int:
+    """Mark these of the user's feed items read; ids that are not in their feed are ignored.
+
+    Returns the new unread count.
+    """
+    ids = parse_read_ids(ids)
+    cursor = read_cursor(user_id)
+    mine = [
+        *db.session.scalars(
+            select(Activity.id).where(
+                Activity.id.in_([i for i in ids if i > cursor]),
+                visible_condition(user_id, include_system=True, is_admin=False),
+            )
+        )
+    ]
+    if mine:
+        insert = _dialect_insert()
+        now = utcnow()
+        stmt = insert(ActivityRead).values(
+            [{"user_id": user_id, "activity_id": i, "read_at": now} for i in mine]
+        )
+        db.session.execute(stmt.on_conflict_do_nothing())
+    db.session.commit()
+    read_state_changed.send(None, user_id=user_id)
+    return unread_count(user_id)
+
+
+def mark_all_read(user_id: int) -> int:
+    """Move the user's cursor to the newest activity: one write, whatever the backlog.
+
+    Returns the new unread count (0 unless something newer committed meanwhile).
+    """
+    newest = db.session.scalar(select(func.max(Activity.id))) or 0
+    insert = _dialect_insert()
+    stmt = insert(ReadCursor).values(user_id=user_id, last_read_id=newest, updated_at=utcnow())
+    greatest = func.greatest if insert is postgresql.insert else func.max
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ReadCursor.user_id],
+        set_={
+            "last_read_id": greatest(ReadCursor.last_read_id, stmt.excluded.last_read_id),
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    db.session.execute(stmt)
+    db.session.execute(
+        delete(ActivityRead).where(
+            ActivityRead.user_id == user_id, ActivityRead.activity_id <= newest
+        )
+    )
+    db.session.commit()
+    read_state_changed.send(None, user_id=user_id)
+    return unread_count(user_id)
