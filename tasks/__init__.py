@@ -6,6 +6,8 @@ Importing this package registers every task with the Huey instance.
 import importlib
 import os
 
+import webapp.jobs  # noqa: F401  (job lifecycle hooks, lease monitor, housekeeping task)
+import webapp.operations  # noqa: F401  (the action runner and the reaper)
 from tasks import events  # noqa: F401  (every event class, see tasks/events/__init__.py)
 from webapp.extensions import huey
 

@@ -1,0 +1,127 @@
+"""The object an action receives: the operation's globals, jumps, and its idempotency key."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from webapp.operations.models import COMPLETED
+from webapp.operations.spec import check_json, import_path
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """What an action knows about its operation's other actions (to validate jumps)."""
+
+    id: int
+    branch: str
+    position: int
+    name: str
+    state: str
+
+
+class ActionContext:
+    """Passed to every action as ``action``.
+
+    ``get``/``set`` read and write the operation's globals. Writes are kept with this run and
+    committed together with the action's completion, so an action that raises leaves the
+    globals as they were (its retry starts from the same values). ``jump_to`` chooses the next
+    action; it takes effect only if the action completes.
+
+    An action may run more than once if its consumer dies mid-run (its lease expires and the
+    reaper resumes it): make side effects idempotent, or key them with ``idempotency_key``,
+    which is the same for every attempt of this action.
+    """
+
+    def __init__(
+        self,
+        *,
+        operation_id: int,
+        operation_name: str,
+        owner_id: int | None,
+        action_id: int,
+        branch: str,
+        position: int,
+        name: str,
+        attempt: int,
+        globals_: Mapping[str, Any],
+        actions: list[ActionRef],
+    ) -> None:
+        self.operation_id = operation_id
+        self.operation_name = operation_name
+        self.owner_id = owner_id
+        self.id = action_id
+        self.branch = branch
+        self.position = position
+        self.name = name
+        self.attempt = attempt
+        self._globals = copy.deepcopy(dict(globals_))
+        self._actions = actions
+        self.changes: dict[str, Any] = {}
+        self.jump_target: ActionRef | None = None
+
+    @property
+    def action_id(self) -> int:
+        return self.id
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across attempts of this action: ``"<operation id>:<action id>"``."""
+        return f"{self.operation_id}:{self.id}"
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        """A copy of the globals as this action sees them (its own writes included)."""
+        return copy.deepcopy({**self._globals, **self.changes})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A global value (a copy: change it through ``set``)."""
+        if key in self.changes:
+            return copy.deepcopy(self.changes[key])
+        return copy.deepcopy(self._globals.get(key, default))
+
+    def set(self, key: str, value: Any) -> None:
+        """Write a global; it is saved when this action completes. Value must be JSON."""
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"global key must be a non-empty string, got {key!r}")
+        self.changes[key] = check_json(value, f"global {key!r}")
+
+    def jump_to(self, pointer: str | Mapping[str, Any]) -> None:
+        """Next run the first action of a branch (``"red"``), or a given action of a branch
+        (``{"main": send_receipt}``, the action as a callable or an import path).
+
+        An unknown branch or action, or one already completed, raises ValueError naming it.
+        The last jump wins; it applies only if this action completes.
+        """
+        if isinstance(pointer, str):
+            branch, wanted = pointer, None
+        elif isinstance(pointer, Mapping) and len(pointer) == 1:
+            ((branch, target),) = pointer.items()
+            wanted = import_path(target)
+        else:
+            raise ValueError(
+                f"jump_to takes a branch name or {{branch: action}}, got {pointer!r:.80}"
+            )
+        on_branch = sorted(
+            (a for a in self._actions if a.branch == branch), key=lambda a: a.position
+        )
+        if not on_branch:
+            raise ValueError(f"jump_to: unknown branch {branch!r}")
+        if wanted is None:
+            candidates = on_branch[:1]
+        else:
+            candidates = [a for a in on_branch if a.name == wanted]
+            if not candidates:
+                raise ValueError(f"jump_to: no action {wanted!r} on branch {branch!r}")
+        if [a.id for a in candidates] == [self.id]:
+            raise ValueError(f"jump_to: {self.name} cannot jump to itself")
+        open_ = [a for a in candidates if a.state != COMPLETED and a.id != self.id]
+        if not open_:
+            label = wanted or f"the first action of {branch!r}"
+            raise ValueError(f"jump_to: {label} on branch {branch!r} is already completed")
+        self.jump_target = open_[0]
+
+    def __repr__(self) -> str:
+        return f"<ActionContext op={self.operation_id} action={self.id} {self.name}>"

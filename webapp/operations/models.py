@@ -1,0 +1,150 @@
+"""Operation and Action: a multi-step job and its steps, with their states and leases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+
+from webapp.database import JSONType, UTCDateTime, utcnow
+from webapp.extensions import db
+from webapp.operations.jsonquery import JsonContains
+
+PENDING = "pending"
+RUNNING = "running"
+WAITING = "waiting"
+COMPLETED = "completed"
+FAILED = "failed"
+
+#: Operation and action states, in the order the admin lists them.
+STATES = (PENDING, WAITING, RUNNING, COMPLETED, FAILED)
+#: States of an operation that still has work to do.
+ACTIVE_STATES = (PENDING, WAITING, RUNNING)
+
+MAIN = "main"
+
+
+class Operation(db.Model):
+    """One run of a multi-step job: its globals, its state, and a pointer to the next action."""
+
+    __tablename__ = "operation"
+    __table_args__ = (
+        # Idempotency: one operation per name + params, or per name + explicit key. Two
+        # partial indexes because NULL never collides in a unique index.
+        Index(
+            "uq_operation_name_params",
+            "name",
+            "params_hash",
+            unique=True,
+            sqlite_where=text("idempotency_key IS NULL"),
+            postgresql_where=text("idempotency_key IS NULL"),
+        ),
+        Index(
+            "uq_operation_name_key",
+            "name",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=text("idempotency_key IS NOT NULL"),
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_operation_state_id", "state", "id"),
+        Index("ix_operation_owner_id_id", "owner_id", "id"),
+        Index("ix_operation_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    globals: Mapped[dict] = mapped_column(JSONType, default=dict)
+    params_hash: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), default=PENDING)
+    # No foreign key: operation -> action -> operation would be a cycle that complicates
+    # inserts and drops; the runner only ever sets it to one of this operation's actions.
+    next_action_id: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    retries: Mapped[int] = mapped_column(Integer, default=3)
+    retry_delay: Mapped[float] = mapped_column(default=10.0)
+    start_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="operation",
+        order_by="Action.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def next_action(self) -> Action | None:
+        """The action that runs next (None when completed)."""
+        if self.next_action_id is None:
+            return None
+        return next((a for a in self.actions if a.id == self.next_action_id), None)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A value of the operation's globals."""
+        return (self.globals or {}).get(key, default)
+
+    @classmethod
+    def globals_contains(cls, mapping: Mapping[str, Any]) -> ColumnElement[bool]:
+        """SQL: the globals contain ``mapping`` (jsonb ``@>`` on PostgreSQL, JSON functions on
+        SQLite, same results). Values: str, int, float, bool, None, nested dicts of those, and
+        lists of scalars (each must appear in the stored list). Others raise ValueError.
+        """
+        return JsonContains(cls.__table__.c.globals, mapping)
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.id} {self.name} {self.state}>"
+
+
+class Action(db.Model):
+    """One step of an operation: a callable stored by import path, on a branch, at a position."""
+
+    __tablename__ = "operation_action"
+    __table_args__ = (
+        Index(
+            "uq_operation_action_branch_position", "operation_id", "branch", "position", unique=True
+        ),
+        # The reaper's scan: running or queued actions whose lease (or start deadline) expired.
+        Index("ix_operation_action_state_lease", "state", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operation.id", ondelete="CASCADE"))
+    branch: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), default=PENDING)
+    perform_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts left before the operation fails; reset by retry_operation.
+    attempts_left: Mapped[int] = mapped_column(Integer, default=1)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    stack_trace: Mapped[str | None] = mapped_column(Text)
+    errored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Who runs it and until when. For a queued action, lease_expires_at is the deadline by
+    # which it must have started; past it, the reaper enqueues it again.
+    lease_holder: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The path taken: 1, 2, 3... in completion order, and where a completed action jumped.
+    run_order: Mapped[int | None] = mapped_column(Integer)
+    jumped_to_id: Mapped[int | None] = mapped_column(Integer)
+
+    operation: Mapped[Operation] = relationship(back_populates="actions")
+
+    @property
+    def short_name(self) -> str:
+        """The callable's own name, without its module."""
+        return self.name.rpartition(":")[2]
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id} {self.branch}[{self.position}] {self.short_name} {self.state}>"
