@@ -4,5 +4,15 @@ from webapp.accounts.models import User
 from webapp.activity.models import Activity, ActivityDeletePermit
 from webapp.events.models import EventMessage
 from webapp.notifications.models import ActivityRead, ReadCursor
+from webapp.operations.models import Action, Operation
 
-__all__ = ["Activity", "ActivityDeletePermit", "ActivityRead", "EventMessage", "ReadCursor", "User"]
+__all__ = [
+    "Action",
+    "Activity",
+    "ActivityDeletePermit",
+    "ActivityRead",
+    "EventMessage",
+    "Operation",
+    "ReadCursor",
+    "User",
+]
