@@ -82,8 +82,15 @@ def read_values(action) -> None:
     record(action, f"read:{action.get('counter')}:{action.get('note')}")
 
 
-def record_key(action) -> None:
+def record_key_fail_once(action) -> None:
+    """Records its idempotency key, and fails on its first attempt."""
     record(action, f"key:{action.idempotency_key}")
+    if len(calls(Path(action.get("log")))) == 1:
+        raise RuntimeError("first attempt fails")
+
+
+def jump_to_self(action) -> None:
+    action.jump_to({"main": "tests.operations.actions:jump_to_self"})
 
 
 def block_until_flag(action) -> None:

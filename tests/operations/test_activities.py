@@ -107,3 +107,11 @@ def test_failing_operation_changed_receiver_does_not_stop_the_operation(ctx, log
     finally:
         operation_changed.disconnect(broken)
     assert [a.attempts_count for a in op.actions] == [1, 1]
+
+
+def test_operation_reads_its_own_activities(ctx, log, subscriber):
+    op_id = start("t.mixin", {"log": str(log)}, {"main": [A.step_a]}, owner_id=subscriber.id)
+    with running_consumer(workers=1):
+        op = wait_for_state(op_id, "completed")
+    assert op.last_success("operation.completed").user_id == subscriber.id
+    assert op.last_error("operation.failed") is None

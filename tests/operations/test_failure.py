@@ -145,3 +145,29 @@ def test_rerun_refuses_a_completed_action(ctx, log):
     with pytest.raises(ValueError, match="is completed, not failed"):
         rerun_action(op.actions[0].id)
     assert fresh(op_id).actions[0].attempts_count == 1
+
+
+def test_idempotency_key_is_the_same_for_every_attempt(ctx, log):
+    op_id = start("t.key", {"log": str(log)}, {"main": [A.record_key_fail_once]}, retry_delay=0)
+    op = run_until(op_id, "completed")
+    key = f"{op_id}:{op.actions[0].id}"
+    assert calls(log) == [f"key:{key}", f"key:{key}"]
+
+
+def test_jump_to_itself_fails_the_action(ctx, log):
+    op_id = start("t.selfjump", {"log": str(log)}, {"main": [A.jump_to_self]}, retries=0)
+    op = run_until(op_id, "failed")
+    assert op.actions[0].error_message == (
+        "ValueError: jump_to: tests.operations.actions:jump_to_self cannot jump to itself"
+    )
+
+
+def test_values_set_by_a_completed_action_survive_a_later_failure(ctx, log):
+    op_id = start(
+        "t.keep",
+        {"log": str(log), "fail_times": 9},
+        {"main": [A.set_values, A.fail_until]},
+        retries=0,
+    )
+    op = run_until(op_id, "failed")
+    assert op.globals["counter"] == 1 and op.globals["note"] == {"by": "set_values"}

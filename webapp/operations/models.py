@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
+from webapp.activity import ActivityStatusable
 from webapp.database import JSONType, UTCDateTime, utcnow
 from webapp.extensions import db
 from webapp.operations.jsonquery import JsonContains
@@ -28,8 +29,12 @@ ACTIVE_STATES = (PENDING, WAITING, RUNNING)
 MAIN = "main"
 
 
-class Operation(db.Model):
-    """One run of a multi-step job: its globals, its state, and a pointer to the next action."""
+class Operation(ActivityStatusable, db.Model):
+    """One run of a multi-step job: its globals, its state, and a pointer to the next action.
+
+    Its activities (``operation.started``, ...) are those of the subject ``operation:<id>``,
+    owned by ``owner_id``: ``op.activities()``, ``op.last_error("operation.failed")``.
+    """
 
     __tablename__ = "operation"
     __table_args__ = (
@@ -80,6 +85,11 @@ class Operation(db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    @property
+    def activity_user_id(self) -> int | None:
+        """Whose feed the operation's activities go to."""
+        return self.owner_id
 
     @property
     def next_action(self) -> Action | None:
