@@ -3,6 +3,7 @@
 from webapp.accounts.models import User
 from webapp.activity.models import Activity, ActivityDeletePermit
 from webapp.events.models import EventMessage
+from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
 from webapp.operations.models import Action, Operation
 
@@ -12,6 +13,8 @@ __all__ = [
     "ActivityDeletePermit",
     "ActivityRead",
     "EventMessage",
+    "JobStatusField",
+    "JobStatusRow",
     "Operation",
     "ReadCursor",
     "User",

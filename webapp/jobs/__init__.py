@@ -1,0 +1,34 @@
+"""Job status: every tracked Huey job's status and progress, stored race-free.
+
+Public API: ``tracked_task`` (declare a job), ``JobStatus`` (read or change one:
+``get``, ``for_owner``, ``recent``), ``Batch``, the stores (``JobStore``, ``SqlStore``,
+``RedisStore``, ``get_store``), ``reap``, and the ``job_status_changed`` signal.
+"""
+
+from webapp.jobs.batch import Batch
+from webapp.jobs.decorator import TrackedTask, tracked_task
+from webapp.jobs.lease import reap
+from webapp.jobs.redis_store import RedisStore
+from webapp.jobs.signals import job_status_changed
+from webapp.jobs.sql_store import SqlStore
+from webapp.jobs.status import JobStatus, Progress
+from webapp.jobs.store import FINISHED, STATUSES, JobStore, Write, get_store
+
+__all__ = [
+    "FINISHED",
+    "STATUSES",
+    "Batch",
+    "JobStatus",
+    "JobStore",
+    "Progress",
+    "RedisStore",
+    "SqlStore",
+    "TrackedTask",
+    "Write",
+    "get_store",
+    "job_status_changed",
+    "reap",
+    "tracked_task",
+]
+
+from webapp.jobs import tasks  # noqa: E402,F401  (registers the housekeeping task)

@@ -1,0 +1,268 @@
+"""Job statuses in Redis: a hash per job, ``{prefix}job:{id}``, that expires by itself.
+
+Every write is one Lua script call (one round trip, atomic): fields are set with HSET one by
+one, progress moves with HINCRBY, and the TTL is renewed. Custom fields are ``f:<name>``
+holding JSON. Three sorted sets index the hashes: ``{prefix}jobs:recent`` and
+``{prefix}jobs:owner:{id}`` (by enqueue time, for listings) and ``{prefix}jobs:working`` (the
+leases: score = last heartbeat). Index entries of expired hashes are dropped when a listing
+meets them and by ``purge``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+from webapp.jobs.store import JobStore, Record, Write, empty_record
+
+WRITE = """
+local key, recent, working, owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, op = ARGV[1], cjson.decode(ARGV[2])
+local existed = redis.call('EXISTS', key) == 1
+if op.create_only and existed then return false end
+if op.task ~= '' then
+  local task = redis.call('HGET', key, 'task')
+  if not task or task == '' then redis.call('HSET', key, 'task', op.task) end
+end
+if op.owner ~= '' then redis.call('HSETNX', key, 'owner_id', op.owner) end
+for field, value in pairs(op.keep) do redis.call('HSETNX', key, field, value) end
+redis.call('HSETNX', key, 'enqueued_at', op.now)
+if #op.set > 0 then redis.call('HSET', key, unpack(op.set)) end
+if #op.unset > 0 then redis.call('HDEL', key, unpack(op.unset)) end
+if op.incr ~= 0 then redis.call('HINCRBY', key, 'progress', op.incr) end
+if op.attempt then redis.call('HINCRBY', key, 'attempts', 1) end
+if op.rebase then
+  redis.call('HSET', key, 'rate_since', op.now,
+             'rate_base', redis.call('HGET', key, 'progress') or '0')
+end
+if op.task_data then redis.call('HSET', key, '_task', ARGV[3]) end
+if op.lease == 'take' then redis.call('ZADD', working, op.now, id)
+elseif op.lease == 'drop' then redis.call('ZREM', working, id) end
+redis.call('HSET', key, 'updated_at', op.now, 'expires_in', op.ttl)
+if not existed then
+  local score = redis.call('HGET', key, 'enqueued_at')
+  redis.call('ZADD', recent, 'NX', score, id)
+  if op.owner ~= '' then redis.call('ZADD', owner, 'NX', score, id) end
+end
+redis.call('PEXPIRE', key, op.ttl_ms)
+if op.returning then return redis.call('HGETALL', key) end
+return 1
+"""
+
+# The claim of one reaper: only the caller that removes the lease marks the job interrupted.
+INTERRUPT = """
+local key, working = KEYS[1], KEYS[2]
+local id, before, now = ARGV[1], ARGV[2], ARGV[3]
+local beat = redis.call('ZSCORE', working, id)
+if not beat then return false end
+if before ~= '' and tonumber(beat) >= tonumber(before) then return false end
+redis.call('ZREM', working, id)
+if redis.call('HGET', key, 'status') ~= 'working' then return false end
+redis.call('HSET', key, 'status', 'interrupted', 'finished_at', now, 'updated_at', now)
+local ttl = tonumber(redis.call('HGET', key, 'expires_in') or '0')
+if ttl > 0 then redis.call('PEXPIRE', key, math.max(1, math.floor(ttl * 1000))) end
+return redis.call('HGETALL', key)
+"""
+
+INTS = ("progress", "total", "attempts", "rate_base", "owner_id")
+TIMES = ("enqueued_at", "started_at", "finished_at", "updated_at", "rate_since")
+SCAN_LIMIT = 10_000  # listings stop after looking at this many index entries
+
+
+def _epoch(value: dt.datetime) -> str:
+    return f"{value.timestamp():.6f}"
+
+
+def _encode(value: Any) -> str:
+    return _epoch(value) if isinstance(value, dt.datetime) else str(value)
+
+
+def _parse(job_id: str, raw: Mapping[bytes, bytes]) -> Record:
+    record = empty_record(job_id)
+    for key, value in raw.items():
+        name = key.decode()
+        if name.startswith("f:"):
+            record["fields"][name[2:]] = json.loads(value)
+        elif name in INTS:
+            record[name] = int(value)
+        elif name in TIMES:
+            record[name] = dt.datetime.fromtimestamp(float(value), dt.UTC)
+        elif name == "expires_in":
+            record[name] = float(value)
+        elif name in ("task", "status"):
+            record[name] = value.decode()
+    return record
+
+
+def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class RedisStore(JobStore):
+    """Statuses in Redis hashes with a TTL (the scaled mode's store)."""
+
+    name = "redis"
+
+    def __init__(self, client: redis.Redis, prefix: str = "beacon:") -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.recent_key = f"{prefix}jobs:recent"
+        self.working_key = f"{prefix}jobs:working"
+        self._write = client.register_script(WRITE)
+        self._interrupt = client.register_script(INTERRUPT)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "beacon:") -> RedisStore:
+        return cls(redis.Redis.from_url(url), prefix)
+
+    def key(self, job_id: str) -> str:
+        return f"{self.prefix}job:{job_id}"
+
+    def owner_key(self, owner_id: int | None) -> str:
+        return f"{self.prefix}jobs:owner:{owner_id if owner_id is not None else '-'}"
+
+    def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
+        flat: list[str] = []
+        unset: list[str] = []
+        for name, value in change.values.items():
+            if value is None:
+                unset.append(name)
+            else:
+                flat += [name, _encode(value)]
+        for name, value in change.fields.items():
+            flat += [f"f:{name}", json.dumps(value)]
+        op = {
+            "create_only": change.create_only,
+            "task": change.task,
+            "owner": "" if change.owner_id is None else str(change.owner_id),
+            "keep": {name: _encode(value) for name, value in change.keep.items()},
+            "set": flat,
+            "unset": unset,
+            "incr": change.increment,
+            "attempt": change.attempt,
+            "rebase": change.rebase,
+            "task_data": change.task_data is not None,
+            "lease": change.lease or "",
+            "now": _epoch(change.now),
+            "ttl": str(change.expires_in),
+            "ttl_ms": max(1, int(change.expires_in * 1000)),
+            "returning": returning,
+        }
+        keys = [
+            self.key(job_id),
+            self.recent_key,
+            self.working_key,
+            self.owner_key(change.owner_id),
+        ]
+        args = [job_id, json.dumps(op), change.task_data or b""]
+        reply = self._write(keys=keys, args=args)
+        if not returning:
+            return bool(reply)
+        return _parse(job_id, _pairs(reply)) if reply else None
+
+    def read_many(
+        self, job_ids: Iterable[str], now: dt.datetime | None = None
+    ) -> dict[str, Record]:
+        # Redis expires hashes itself: ``now`` cannot move that clock.
+        ids = list(dict.fromkeys(job_ids))
+        if not ids:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self.key(job_id))
+        return {
+            job_id: _parse(job_id, raw)
+            for job_id, raw in zip(ids, pipe.execute(), strict=True)
+            if raw
+        }
+
+    def list(
+        self,
+        *,
+        owner_id: int | None = None,
+        task: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+    ) -> list[Record]:
+        index = self.recent_key if owner_id is None else self.owner_key(owner_id)
+        found: list[Record] = []
+        start = scanned = 0
+        page = max(limit, 50)
+        while len(found) < limit and scanned < SCAN_LIMIT:
+            ids = [raw.decode() for raw in self.redis.zrevrange(index, start, start + page - 1)]
+            if not ids:
+                break
+            scanned += len(ids)
+            records = self.read_many(ids)
+            gone = [job_id for job_id in ids if job_id not in records]
+            if gone:
+                self.redis.zrem(index, *gone)
+            start += len(ids) - len(gone)
+            for job_id in ids:
+                record = records.get(job_id)
+                if record is None:
+                    continue
+                if (task is None or record["task"] == task) and (
+                    status is None or record["status"] == status
+                ):
+                    found.append(record)
+        return found[:limit]
+
+    def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:
+        if not leases:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        stamp = now.timestamp()
+        for job_id, ttl in leases.items():
+            # XX: renew only leases still held (a finished or retrying job dropped its own).
+            pipe.zadd(self.working_key, {job_id: stamp}, xx=True)
+            pipe.pexpire(self.key(job_id), max(1, int(ttl * 1000)))
+        pipe.execute()
+
+    def stale(self, before: dt.datetime, limit: int = 100) -> list[str]:
+        ids = self.redis.zrangebyscore(
+            self.working_key, "-inf", f"({before.timestamp()}", start=0, num=limit
+        )
+        return [raw.decode() for raw in ids]
+
+    def interrupt(
+        self, job_id: str, stale_before: dt.datetime | None, now: dt.datetime
+    ) -> tuple[Record, bytes | None] | None:
+        before = "" if stale_before is None else _epoch(stale_before)
+        raw = self._interrupt(
+            keys=[self.key(job_id), self.working_key], args=[job_id, before, _epoch(now)]
+        )
+        if not raw:
+            return None
+        pairs = _pairs(raw)
+        return _parse(job_id, pairs), pairs.get(b"_task")
+
+    def purge(self, now: dt.datetime | None = None) -> int:
+        """Drop index entries whose hash has expired (the hashes expire by themselves)."""
+        indexes = [self.recent_key, self.working_key]
+        indexes += [k.decode() for k in self.redis.scan_iter(f"{self.prefix}jobs:owner:*")]
+        removed = 0
+        for index in indexes:
+            for chunk in _chunks((member for member, _ in self.redis.zscan_iter(index)), 500):
+                pipe = self.redis.pipeline(transaction=False)
+                for member in chunk:
+                    pipe.exists(self.key(member.decode()))
+                gone = [m for m, alive in zip(chunk, pipe.execute(), strict=True) if not alive]
+                if gone:
+                    removed += self.redis.zrem(index, *gone)
+        return removed
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

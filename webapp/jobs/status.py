@@ -1,0 +1,403 @@
+"""JobStatus: read a job's status, and (inside the job, or anywhere) change it.
+
+Changes are stored per field and atomically by the store; throttled changes (``increment``,
+``decrement``, ``update`` without ``force``) are coalesced in memory and stored at the next
+write the throttle allows, and always when the job ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import current_app
+
+from webapp.database import utcnow
+from webapp.jobs.signals import job_status_changed
+from webapp.jobs.store import FINISHED, STATUSES, JobStore, Record, Write, empty_record, get_store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPIRES_IN = 3600.0
+MAX_ID = 64
+MAX_FIELD_NAME = 255
+MAX_FIELD_BYTES = 64 * 1024
+#: Keys of ``to_dict`` that Beacon writes; a job sets only status, progress and total of these.
+RESERVED = frozenset(
+    {
+        "id", "task", "owner_id", "attempts", "enqueued_at", "started_at", "finished_at",
+        "estimated_finish_at", "serialized_job", "exception",
+    }
+)  # fmt: skip
+
+
+def job_id_of(job: Any) -> str:
+    """The job id of a Huey Result, a JobStatus or an id; ValueError for anything else."""
+    job_id = getattr(job, "id", job)
+    if not isinstance(job_id, str) or not job_id or len(job_id) > MAX_ID:
+        raise ValueError(f"invalid job id {job_id!r}: a string of 1 to {MAX_ID} characters")
+    return job_id
+
+
+def check_count(name: str, value: Any, *, allow_none: bool = False, minimum: int | None = None):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return value
+
+
+def check_field(name: Any, value: Any) -> Any:
+    """A custom field's name and value are valid; returns the value as JSON will store it."""
+    if not isinstance(name, str) or not name or len(name) > MAX_FIELD_NAME:
+        raise ValueError(f"invalid status field name {name!r}: 1 to {MAX_FIELD_NAME} characters")
+    if name in RESERVED:
+        raise ValueError(f"status field {name!r} is written by Beacon, not by the job")
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"status field {name!r}: value {value!r:.80} is not JSON: {exc}") from None
+    if len(encoded.encode()) > MAX_FIELD_BYTES:
+        raise ValueError(f"status field {name!r} is over {MAX_FIELD_BYTES} bytes as JSON")
+    return json.loads(encoded)
+
+
+def store_write(store: JobStore, job_id: str, change: Write) -> bool:
+    """Apply a change and announce it (``job_status_changed``) if it was stored; the record
+    to announce comes back with the write, and only when someone listens."""
+    listening = job_status_changed.has_receivers_for(current_app._get_current_object())
+    result = store.write(job_id, change, returning=listening)
+    if listening and result is not None:
+        announce(job_id, result)
+    return result is not None and result is not False
+
+
+def announce(job_id: str, record: Record) -> None:
+    """Send ``job_status_changed`` for this record of a job."""
+    app = current_app._get_current_object()
+    try:
+        job_status_changed.send(
+            app, job=JobStatus(job_id, record).to_dict(), owner_id=record["owner_id"]
+        )
+    except Exception:
+        log.exception("a job_status_changed receiver failed for job %s", job_id)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Progress(float):
+    """The progress ratio (0..1, a float) and the handle that changes the job's progress.
+
+    ``status.progress`` reads as ``progress / total`` (0 when total is 0 or unset); the value
+    is taken when read, so read ``status.progress`` again after changing it.
+    """
+
+    def __new__(cls, status: JobStatus) -> Progress:
+        total, value = status.total, status.record["progress"]
+        ratio = min(max(value / total, 0.0), 1.0) if total else 0.0
+        obj = super().__new__(cls, ratio)
+        obj._status = status
+        return obj
+
+    @property
+    def total(self) -> int | None:
+        return self._status.total
+
+    @total.setter
+    def total(self, value: int | None) -> None:
+        self._status.update({"total": value}, force=True)
+
+    @property
+    def value(self) -> int:
+        """The progress count."""
+        return self._status.record["progress"]
+
+    @value.setter
+    def value(self, value: int) -> None:
+        self._status.update({"progress": value}, force=True)
+
+    def increment(self, n: int = 1) -> None:
+        """Add ``n`` to the progress count (throttled)."""
+        self._status.add_progress(check_count("increment", n))
+
+    def decrement(self, n: int = 1) -> None:
+        """Take ``n`` from the progress count (throttled)."""
+        self._status.add_progress(-check_count("decrement", n))
+
+    def finish(self) -> None:
+        """Progress = total (or total = progress when no total was set); stored at once."""
+        self._status.finish_progress()
+
+    def __repr__(self) -> str:
+        return f"Progress({float(self):.3f}: {self.value}/{self.total})"
+
+
+class _Pending:
+    """Changes not stored yet, coalesced: later values win, increments add up."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.fields: dict[str, Any] = {}
+        self.increment = 0
+
+    def add(self, values: Mapping[str, Any], fields: Mapping[str, Any], increment: int) -> None:
+        if "progress" in values:
+            self.increment = 0
+        self.values.update(values)
+        self.fields.update(fields)
+        self.increment += increment
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.fields or self.increment)
+
+
+class JobStatus:
+    """A job's status: ``JobStatus.get(result_or_id)`` to read one; the job receives one as
+    its ``status`` keyword argument to write it.
+
+    It holds the values last read or written by this object (``reload()`` reads again). Writes
+    are per field and atomic in the store, so several objects (threads, processes) may write
+    the same job: increments add up and different fields never overwrite each other.
+    ``throttle_interval`` (seconds) throttles ``progress.increment``/``decrement`` and
+    ``update(..., force=False)``; setting total or progress, ``finish()``, ``status[k] = v``
+    and ``update(..., force=True)`` are stored at once, together with anything pending.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        record: Record | None = None,
+        *,
+        store: JobStore | None = None,
+        throttle_interval: float = 0.0,
+        expires_in: float | None = None,
+    ) -> None:
+        self.id = job_id_of(job_id)
+        self.record: Record = record or empty_record(self.id)
+        self._store = store
+        self.throttle_interval = throttle_interval
+        self.expires_in = expires_in or self.record.get("expires_in") or DEFAULT_EXPIRES_IN
+        self._lock = threading.RLock()
+        self._pending = _Pending()
+        self._last_write: float | None = None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @classmethod
+    def get(cls, job: Any, *, store: JobStore | None = None) -> JobStatus | None:
+        """The status of a job (Huey Result or id); None if unknown or expired."""
+        job_id = job_id_of(job)
+        store = store or get_store()
+        record = store.read(job_id)
+        return None if record is None else cls(job_id, record, store=store)
+
+    @classmethod
+    def for_owner(
+        cls, owner_id: int, limit: int = 20, status: str | None = None
+    ) -> list[JobStatus]:
+        """One user's jobs, newest first (``status="working"`` for the running ones)."""
+        check_count("owner_id", owner_id, minimum=1)
+        return cls._list(owner_id=owner_id, status=status, limit=limit)
+
+    @classmethod
+    def recent(
+        cls, limit: int = 50, task: str | None = None, status: str | None = None
+    ) -> list[JobStatus]:
+        """Everyone's jobs, newest first, optionally of one task name and/or in one status."""
+        return cls._list(task=task, status=status, limit=limit)
+
+    @classmethod
+    def _list(cls, *, limit: int, status: str | None, **filters: Any) -> list[JobStatus]:
+        check_count("limit", limit, minimum=1)
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"unknown job status {status!r}: expected one of {STATUSES}")
+        store = get_store()
+        records = store.list(status=status, limit=min(limit, 1000), **filters)
+        return [cls(r["id"], r, store=store) for r in records]
+
+    @property
+    def store(self) -> JobStore:
+        if self._store is None:
+            self._store = get_store()
+        return self._store
+
+    def reload(self) -> JobStatus:
+        """Read the stored status again (an unknown or expired job reads as empty)."""
+        with self._lock:
+            self.record = self.store.read(self.id) or empty_record(self.id)
+        return self
+
+    @property
+    def status(self) -> str | None:
+        return self.record["status"]
+
+    is_queued = property(lambda self: self.status == "queued")
+    is_working = property(lambda self: self.status == "working")
+    is_completed = property(lambda self: self.status == "completed")
+    is_failed = property(lambda self: self.status == "failed")
+    is_interrupted = property(lambda self: self.status == "interrupted")
+    is_finished = property(lambda self: self.status in FINISHED, doc="It will not change again.")
+
+    @property
+    def progress(self) -> Progress:
+        """The ratio progress / total (a float), also the handle to change the progress."""
+        return Progress(self)
+
+    @property
+    def total(self) -> int | None:
+        return self.record["total"]
+
+    task = property(lambda self: self.record["task"])
+    owner_id = property(lambda self: self.record["owner_id"])
+    attempts = property(lambda self: self.record["attempts"])
+    enqueued_at = property(lambda self: self.record["enqueued_at"])
+    started_at = property(lambda self: self.record["started_at"])
+    finished_at = property(lambda self: self.record["finished_at"])
+
+    @property
+    def estimated_finish_at(self) -> dt.datetime | None:
+        """While working with a total: now + what is left at the rate observed so far."""
+        rec = self.record
+        if rec["status"] != "working" or not rec["total"] or rec["rate_since"] is None:
+            return None
+        now = utcnow()
+        done = rec["progress"] - rec["rate_base"]
+        elapsed = (now - rec["rate_since"]).total_seconds()
+        if done <= 0 or elapsed <= 0:
+            return None
+        return now + dt.timedelta(seconds=max(rec["total"] - rec["progress"], 0) * elapsed / done)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.record["fields"]:
+            return self.record["fields"][key]
+        if key in ("status", "progress", "total"):
+            return self.record[key]
+        raise KeyError(key)
+
+    def get_field(self, key: str, default: Any = None) -> Any:
+        """A custom field (or status/progress/total), ``default`` when unset."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.record["fields"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"id", "task", "owner_id", "status", "progress" (count), "total", "attempts",
+        times (ISO 8601 UTC), custom fields...}``: the JSON of ``GET /api/jobs/<id>``."""
+        rec = self.record
+        data = {
+            "id": self.id,
+            "task": rec["task"],
+            "owner_id": rec["owner_id"],
+            "status": rec["status"],
+            "progress": rec["progress"],
+            "total": rec["total"],
+            "attempts": rec["attempts"],
+            "enqueued_at": _iso(rec["enqueued_at"]),
+            "started_at": _iso(rec["started_at"]),
+            "finished_at": _iso(rec["finished_at"]),
+            "estimated_finish_at": _iso(self.estimated_finish_at),
+        }
+        data.update(rec["fields"])
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    def __repr__(self) -> str:
+        return f"<JobStatus {self.id} {self.status} {self.record['progress']}/{self.total}>"
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value}, force=True)
+
+    def update(
+        self, changes: Mapping[str, Any] | None = None, /, *, force: bool = False, **more: Any
+    ) -> None:
+        """Set fields (and status, progress, total) in one write; throttled unless ``force``."""
+        values: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
+        for key, value in {**(changes or {}), **more}.items():
+            if key == "status":
+                if value not in STATUSES:
+                    raise ValueError(f"unknown job status {value!r}: expected one of {STATUSES}")
+                values[key] = value
+            elif key in ("progress", "total"):
+                values[key] = check_count(key, value, allow_none=key == "total", minimum=0)
+            else:
+                fields[key] = check_field(key, value)
+        self._change(values, fields, 0, throttled=not force)
+
+    def add_progress(self, n: int) -> None:
+        """Move the progress count by ``n`` (throttled)."""
+        self._change({}, {}, check_count("increment", n), throttled=True)
+
+    def finish_progress(self) -> None:
+        """Progress = total, or total = progress when there is no total; stored at once."""
+        with self._lock:
+            done = self.record["progress"]
+            values = {"progress": self.total} if self.total is not None else {"total": done}
+            self._change(values, {}, 0, throttled=False)
+
+    def flush(self) -> None:
+        """Store what throttling holds back, now."""
+        with self._lock:
+            self._store_pending()
+
+    def _change(
+        self, values: dict[str, Any], fields: dict[str, Any], increment: int, *, throttled: bool
+    ) -> None:
+        with self._lock:
+            self._pending.add(values, fields, increment)
+            rec = self.record
+            if "progress" in values:
+                rec["rate_since"], rec["rate_base"] = utcnow(), values["progress"]
+            rec.update(values)
+            rec["progress"] += increment
+            rec["fields"].update(fields)
+            if throttled and self._throttled():
+                return
+            self._store_pending()
+
+    def _throttled(self) -> bool:
+        last = self._last_write
+        return last is not None and time.monotonic() - last < self.throttle_interval
+
+    def _store_pending(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        rec = self.record
+        change = Write(
+            now=utcnow(),
+            expires_in=self.expires_in,
+            task=rec["task"],
+            owner_id=rec["owner_id"],
+            values=dict(pending.values),
+            fields=dict(pending.fields),
+            increment=pending.increment,
+            rebase="progress" in pending.values,
+        )
+        store_write(self.store, self.id, change)
+        self._pending = _Pending()
+        self._last_write = time.monotonic()
+
+
+def records_of(jobs: Iterable[Any], store: JobStore | None = None) -> list[Record | None]:
+    """The stored records of these jobs, in order (None for unknown ones), in one read."""
+    ids = [job_id_of(job) for job in jobs]
+    found = (store or get_store()).read_many(ids)
+    return [found.get(job_id) for job_id in ids]

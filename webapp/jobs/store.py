@@ -1,0 +1,166 @@
+"""Where job statuses live: the small interface both stores implement, and the choice of one.
+
+``BEACON_JOB_STORE`` picks the store: ``"sql"`` (table ``job_status``, the embedded default)
+or ``"redis"`` (a hash per job with a TTL, under ``BEACON_REDIS_PREFIX``).
+
+A store never reads a whole status to write it back: every change is one ``Write``, applied
+atomically per field (an increment is an increment in the store, a field is set on its own),
+so concurrent writers of the same job never lose each other's changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+#: Every state a job can be in. ``interrupted``: its consumer died while it ran;
+#: ``revoked``: revoked or cancelled before it ran; ``expired``: its Huey ``expires`` passed.
+STATUSES = ("queued", "working", "completed", "failed", "interrupted", "revoked", "expired")
+#: States a job does not leave on its own.
+FINISHED = frozenset({"completed", "failed", "interrupted", "revoked", "expired"})
+
+#: A status as a store returns it. Keys: id, task, owner_id, status, progress, total, attempts,
+#: enqueued_at, started_at, finished_at, updated_at (aware UTC datetimes or None), rate_since,
+#: rate_base, expires_in, fields (the custom fields, a dict of JSON values).
+Record = dict[str, Any]
+
+
+def empty_record(job_id: str) -> Record:
+    """The record of a job nothing is known about yet."""
+    return {
+        "id": job_id,
+        "task": "",
+        "owner_id": None,
+        "status": None,
+        "progress": 0,
+        "total": None,
+        "attempts": 0,
+        "enqueued_at": None,
+        "started_at": None,
+        "finished_at": None,
+        "updated_at": None,
+        "rate_since": None,
+        "rate_base": 0,
+        "expires_in": None,
+        "fields": {},
+    }
+
+
+@dataclass
+class Write:
+    """One change to a job's status, applied by a store atomically (one transaction, one
+    Redis round trip).
+
+    ``values`` sets standard fields (status, progress, total, enqueued_at, started_at,
+    finished_at; None clears); ``keep`` sets them only where unset; ``increment`` is added to
+    progress after ``values``; ``fields`` sets custom fields. ``create_only`` applies the write
+    only if the job has no status yet. ``attempt`` counts one more execution; ``rebase``
+    measures the rate from now and the resulting progress; ``lease`` ``"take"`` starts the
+    heartbeat lease, ``"drop"`` ends it. Every write renews the expiry: ``expires_in`` seconds
+    from ``now``. ``task`` and ``owner_id`` name the job if the write creates it.
+    """
+
+    now: dt.datetime
+    expires_in: float
+    task: str = ""
+    owner_id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    keep: dict[str, dt.datetime] = field(default_factory=dict)
+    increment: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    create_only: bool = False
+    attempt: bool = False
+    rebase: bool = False
+    lease: str | None = None
+    task_data: bytes | None = None
+
+
+class JobStore:
+    """The interface of a status store. Both implementations keep these promises:
+
+    * ``write`` is atomic and per field: it never rewrites fields it was not given.
+    * Reads honour expiry: a status is gone ``expires_in`` seconds after its last write or
+      heartbeat, whether or not ``purge`` has run.
+    * A lease (``Write.lease``) marks a job as running on a live consumer; ``heartbeat`` renews
+      leases that are still held, ``stale`` finds those not renewed since a time, and
+      ``interrupt`` ends one of them, exactly once even with many reapers.
+    """
+
+    name = "base"
+
+    def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
+        """Apply one change. Returns whether it was applied (False only when ``create_only``
+        found the job already there); with ``returning``, the record as the change left it
+        (None if not applied), read in the same transaction or round trip."""
+        raise NotImplementedError
+
+    def read_many(
+        self, job_ids: Iterable[str], now: dt.datetime | None = None
+    ) -> dict[str, Record]:
+        """The unexpired statuses among these ids, by id (unknown ids are left out)."""
+        raise NotImplementedError
+
+    def read(self, job_id: str, now: dt.datetime | None = None) -> Record | None:
+        """One unexpired status, or None."""
+        return self.read_many([job_id], now).get(job_id)
+
+    def list(
+        self,
+        *,
+        owner_id: int | None = None,
+        task: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+    ) -> list[Record]:
+        """Unexpired statuses, newest enqueued first, filtered by owner, task and status."""
+        raise NotImplementedError
+
+    def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:
+        """Renew the leases still held among these jobs (id -> expires_in), in one round trip."""
+        raise NotImplementedError
+
+    def stale(self, before: dt.datetime, limit: int = 100) -> list[str]:
+        """Ids of working jobs whose lease was last renewed before ``before``."""
+        raise NotImplementedError
+
+    def interrupt(
+        self, job_id: str, stale_before: dt.datetime | None, now: dt.datetime
+    ) -> tuple[Record, bytes | None] | None:
+        """Mark a working job ``interrupted`` if its lease is still held and (when given) was
+        last renewed before ``stale_before``. Returns its record and serialized task to the one
+        caller that did it; None to everyone else."""
+        raise NotImplementedError
+
+    def purge(self, now: dt.datetime | None = None) -> int:
+        """Delete what has expired; returns how many statuses (or index entries) went."""
+        raise NotImplementedError
+
+
+def build_store(app: Flask) -> JobStore:
+    """The store the app's settings name."""
+    name = app.config.get("BEACON_JOB_STORE") or "sql"
+    if name == "sql":
+        from webapp.jobs.sql_store import SqlStore
+
+        return SqlStore()
+    if name == "redis":
+        url = app.config.get("REDIS_URL")
+        if not url:
+            raise ValueError("BEACON_JOB_STORE is 'redis' but REDIS_URL is not set")
+        from webapp.jobs.redis_store import RedisStore
+
+        return RedisStore.from_url(url, app.config.get("BEACON_REDIS_PREFIX", "beacon:"))
+    raise ValueError(f"unknown BEACON_JOB_STORE {name!r}: expected 'sql' or 'redis'")
+
+
+def get_store(app: Flask | None = None) -> JobStore:
+    """This app's store (built on first use: creating an app connects to nothing)."""
+    app = app or current_app._get_current_object()
+    store = app.extensions.get("beacon.jobs.store")
+    if store is None:
+        store = app.extensions["beacon.jobs.store"] = build_store(app)
+    return store
