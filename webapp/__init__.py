@@ -67,7 +67,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import accounts, api, home, notifications
+    from webapp import accounts, admin, api, home, notifications
     from webapp.ui import add_nav, init_ui
 
     init_ui(app)
@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     add_nav(app, "home.index", "Overview")
     notifications.init_ui(app)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    add_nav(app, "admin.index", "Admin", admin=True)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -98,6 +100,8 @@ def register_commands(app: Flask) -> None:
 
 def register_socket_namespaces(app: Flask) -> None:
     """Socket.IO namespaces are registered by their domains (notifications, admin)."""
+    from webapp.admin.live import init_live
     from webapp.notifications import init_socket
 
     init_socket(app)
+    init_live(app)

@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from webapp.api import jobs, notifications  # noqa: E402,F401
+from webapp.api import jobs, notifications, openapi  # noqa: E402,F401

@@ -1,0 +1,143 @@
+"""The notification center in Chromium: the bell, the live feed, mark all read, progress
+bars and alerts, as a subscriber sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.notifications.conftest import record
+from tests.notifications.consumer_tasks import count_up, record_burst
+from tests.support.browser import ConsoleErrors, chromium, log_in, screenshot
+from tests.support.queue import running_consumer
+
+pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
+
+
+@pytest.fixture
+def page(live_server, subscriber):
+    with chromium() as context:
+        page = context.new_page()
+        errors = ConsoleErrors(page)
+        log_in(page, live_server.url, subscriber)
+        yield page
+        assert errors.messages == []
+
+
+def open_feed(page, live_server):
+    page.goto(f"{live_server.url}/notifications")
+    # The socket is ready once the server has sent the unread count: wait for the script
+    # to have connected before anything happens elsewhere.
+    page.wait_for_function("() => window.io && document.querySelector('[data-feed]')")
+
+
+def test_bell_counts_up_and_the_entry_appears_without_reload(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    open_feed(page, live_server)
+    page.evaluate("window.__sameDocument = true")
+    count = page.locator("[data-unread-count]")
+    expect(count).to_have_text("0")
+    record_burst(subscriber.id, 1)
+    with running_consumer(workers=1):
+        expect(count).to_have_text("1", timeout=15000)
+    entry = page.locator("[data-feed] .feed-item").first
+    expect(entry.locator(".feed-label")).to_have_text("Burst recorded")
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_mark_all_read_brings_the_count_to_zero(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    for _ in range(3):
+        record(live_server.app, user_id=subscriber.id)
+    open_feed(page, live_server)
+    count = page.locator("[data-unread-count]")
+    expect(count).to_have_text("3")
+    page.get_by_role("button", name="Mark all read").click()
+    expect(count).to_have_text("0")
+    expect(page.locator(".feed-item.unread")).to_have_count(0)
+
+
+def test_progress_bar_of_a_running_job_moves_to_100_percent(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    open_feed(page, live_server)
+    count_up(20, 0.05, owner_id=subscriber.id)
+    with running_consumer(workers=1):
+        job = page.locator("[data-job-list] .job-item").first
+        expect(job.locator("[data-job-percent]")).to_have_text("100%", timeout=15000)
+    assert job.locator("progress").evaluate("bar => bar.value") == 100
+    expect(job.locator("[data-job-state]")).to_have_text("completed")
+
+
+def test_alert_shows_its_action_button_and_goes_away_when_resolved(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    open_feed(page, live_server)
+    record(
+        live_server.app,
+        "action.authenticate",
+        False,
+        "Your token expired",
+        user_id=subscriber.id,
+        action_required="reauthenticate",
+        action_url="/login",
+    )
+    button = page.locator("[data-alerts] a.alert-action")
+    expect(button).to_have_text("Re-authenticate", timeout=15000)
+    expect(button).to_have_attribute("href", "/login")
+    record(live_server.app, "authenticate", True, user_id=subscriber.id)
+    expect(page.locator("[data-alerts]")).to_be_hidden()
+
+
+def test_live_messages_show_as_text_never_as_markup(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    open_feed(page, live_server)
+    record(
+        live_server.app,
+        "sync.failed",
+        False,
+        "<img src=x onerror=alert(1)><b>bold</b>",
+        user_id=subscriber.id,
+    )
+    message = page.locator("[data-feed] .feed-message").first
+    expect(message).to_have_text("<img src=x onerror=alert(1)><b>bold</b>", timeout=15000)
+    assert page.locator("[data-feed] img, [data-feed] b").count() == 0
+
+
+def test_feed_page_screenshot(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    app = live_server.app
+    record(app, "sync.completed", True, "Imported 1,204 contacts", user_id=subscriber.id)
+    record(
+        app,
+        "sync.failed",
+        False,
+        "Mailbox unreachable: timed out after 30 s",
+        user_id=subscriber.id,
+    )
+    record(
+        app,
+        "export.completed",
+        True,
+        "<script>alert('x')</script> is just text",
+        user_id=subscriber.id,
+    )
+    record(
+        app,
+        "action.authenticate",
+        False,
+        "Google revoked access",
+        user_id=subscriber.id,
+        action_required="reauthenticate",
+        action_url="/login",
+    )
+    open_feed(page, live_server)
+    expect(page.locator("[data-feed] .feed-item")).to_have_count(4)
+    path = screenshot(page, "notifications-feed")
+    page.locator("[data-bell-toggle]").click()
+    expect(page.locator("[data-bell-menu]")).to_be_visible()
+    screenshot(page, "notifications-bell")
+    assert path.exists()
