@@ -76,6 +76,16 @@ class Config:
     # Fan-out of the Activity log to connected browsers.
     BEACON_FANOUT_POLL = _float("BEACON_FANOUT_POLL", 0.05)
     BEACON_FANOUT_GAP_WAIT = _float("BEACON_FANOUT_GAP_WAIT", 2.0)
+    # A missing id stays watched this long (a very late row is still delivered, out of order).
+    BEACON_FANOUT_GAP_TTL = _float("BEACON_FANOUT_GAP_TTL", 600.0)
+    # Poll interval while Redis hints are flowing (they wake the fan-out on every commit).
+    BEACON_FANOUT_IDLE_POLL = _float("BEACON_FANOUT_IDLE_POLL", 1.0)
+    # Most rows one resume sends; beyond that the client is told to reload the feed.
+    BEACON_FANOUT_BACKLOG = _int("BEACON_FANOUT_BACKLOG", 5000)
+    # `job` events: at most one per job per interval (the latest state wins); without
+    # Redis, connected users' jobs are read from the store this often.
+    BEACON_JOB_EMIT_INTERVAL = _float("BEACON_JOB_EMIT_INTERVAL", 0.25)
+    BEACON_JOB_POLL = _float("BEACON_JOB_POLL", 1.0)
 
     ACTIVITY_RETENTION_DAYS = _int("ACTIVITY_RETENTION_DAYS", 90)
     BEACON_PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password

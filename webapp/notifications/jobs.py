@@ -1,10 +1,149 @@
-"""The user's jobs for progress bars (filled in once webapp.jobs provides its API)."""
+"""Job progress for the user's sessions: the ``job`` event and the page's progress bars.
+
+Job statuses are ephemeral (they expire), so unlike activities they are not replayed: a
+session gets the current state of its user's unfinished jobs when it becomes ready, then
+changes as they happen, throttled for the wire (at most one ``job`` event per job per
+``BEACON_JOB_EMIT_INTERVAL``; the latest state wins and a finished state is sent at once).
+
+Where changes come from: ``job_status_changed`` in this process (web requests, embedded
+consumer threads); from other processes through Redis (``jobs`` hint channel, carrying the
+status) when REDIS_URL is set; without Redis, by reading the store for connected users every
+``BEACON_JOB_POLL`` seconds (the embedded default with a separate consumer).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from webapp.jobs import FINISHED, JobStatus, job_status_changed
+from webapp.notifications.labels import humanize
+
+if TYPE_CHECKING:
+    from webapp.notifications.fanout import Fanout
+
+log = logging.getLogger(__name__)
+
+#: Unfinished jobs sent to a session when it becomes ready, and shown on the page.
+CURRENT_LIMIT = 20
+#: Jobs whose last sent state is remembered (to skip repeats and to throttle).
+REMEMBER = 2000
 
 
-def running_jobs(user_id: int) -> list[dict[str, Any]]:
-    """Status dicts of this user's unfinished jobs, newest first."""
-    return []
+def job_label(task: str | None) -> str:
+    """``tasks.demo.export_contacts`` → ``Export contacts``."""
+    if not task:
+        return "Job"
+    return humanize(task.rsplit(".", 1)[-1])
+
+
+def job_payload(job: dict[str, Any]) -> dict[str, Any]:
+    """A status dict (``JobStatus.to_dict()``) plus ``label`` and ``percent`` (0..100)."""
+    total = job.get("total")
+    progress = job.get("progress") or 0
+    if job.get("status") == "completed":
+        percent = 100
+    elif isinstance(total, int) and total > 0:
+        percent = max(0, min(100, int(progress * 100 / total)))
+    else:
+        percent = 0
+    return {**job, "label": job_label(job.get("task")), "percent": percent}
+
+
+def running_jobs(user_id: int, limit: int = CURRENT_LIMIT) -> list[dict[str, Any]]:
+    """This user's unfinished jobs (queued or working), newest first, as ``job`` payloads."""
+    try:
+        jobs = JobStatus.for_owner(user_id, limit=limit)
+    except Exception:  # a status store that is down must not take the page with it
+        log.exception("cannot read the jobs of user %s", user_id)
+        return []
+    return [job_payload(j.to_dict()) for j in jobs if j.status not in FINISHED]
+
+
+class JobFeed:
+    """The ``job`` events of one fan-out; every method runs under the fan-out's lock."""
+
+    def __init__(self, fanout: Fanout) -> None:
+        cfg = fanout.app.config
+        self.fanout = fanout
+        self.interval = float(cfg["BEACON_JOB_EMIT_INTERVAL"])
+        self.poll_every = float(cfg["BEACON_JOB_POLL"])
+        self.pending: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.sent: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._polled = 0.0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.pending)
+
+    def changed(self, owner_id: int, job: dict[str, Any]) -> None:
+        if owner_id in self.fanout.by_user and isinstance(job.get("id"), str):
+            self.pending[job["id"]] = (owner_id, job)
+
+    def send_current(self, sub: Any) -> None:
+        """A session just became ready: the state of its user's unfinished jobs."""
+        for payload in reversed(running_jobs(sub.user_id)):
+            self.fanout.emit(sub.sid, "job", payload)
+
+    def step(self) -> None:
+        now = time.monotonic()
+        if self.fanout.listener is None and now - self._polled >= self.poll_every:
+            self._polled = now
+            self._poll()
+        for job_id, (owner_id, job) in list(self.pending.items()):
+            last = self.sent.get(job_id)
+            if last is not None and last[1] == job:
+                del self.pending[job_id]
+                continue
+            finished = job.get("status") in FINISHED
+            if last is not None and not finished and now - last[0] < self.interval:
+                continue  # the latest state goes out once the interval has passed
+            del self.pending[job_id]
+            self._remember(job_id, now, job)
+            payload = job_payload(job)
+            for sub in self.fanout.ready_subscribers(owner_id):
+                self.fanout.emit(sub.sid, "job", payload)
+
+    def _remember(self, job_id: str, now: float, job: dict[str, Any]) -> None:
+        self.sent[job_id] = (now, job)
+        self.sent.move_to_end(job_id)
+        while len(self.sent) > REMEMBER:
+            self.sent.popitem(last=False)
+
+    def _poll(self) -> None:
+        """No Redis: read the jobs of connected users (changes made by other processes)."""
+        for user_id in [u for u in self.fanout.by_user if self.fanout.ready_subscribers(u)]:
+            try:
+                jobs = JobStatus.for_owner(user_id, limit=CURRENT_LIMIT)
+            except Exception:
+                log.exception("cannot poll the jobs of user %s", user_id)
+                return
+            for status in jobs:
+                job = status.to_dict()
+                last = self.sent.get(status.id)
+                if status.status not in FINISHED or (last is not None and last[1] != job):
+                    self.changed(user_id, job)
+
+
+def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any):
+    """In the process that changed a job: hand it to this app's fan-outs, and to the other
+    processes through Redis (a web process gets its own message back; repeats are skipped)."""
+    if owner_id is None:
+        return
+    from webapp.notifications.fanout import running_fanouts
+    from webapp.notifications.wake import JOBS, channel, publisher
+
+    for fan in running_fanouts():
+        if fan.app is sender:
+            fan.job_changed(owner_id, job)
+    if isinstance(sender, Flask):
+        pub = publisher(sender)
+        if pub is not None:
+            pub.publish(channel(sender, JOBS), {"owner_id": owner_id, "job": job})
+
+
+job_status_changed.connect(_on_job_changed, weak=False)

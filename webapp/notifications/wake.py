@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 ACTIVITY = "activity"
 READS = "reads"
+JOBS = "jobs"
 #: After a failed publish, skip Redis for this long (seconds).
 BREAK_FOR = 2.0
 
@@ -93,11 +94,13 @@ class Listener:
         app: Flask,
         on_activity: Callable[[], None],
         on_reads: Callable[[int], None],
+        on_job: Callable[[int, dict[str, Any]], None],
     ) -> None:
         self.url = app.config["REDIS_URL"]
         self.channels = {
             channel(app, ACTIVITY): lambda data: on_activity(),
             channel(app, READS): lambda data: on_reads(int(data["user_id"])),
+            channel(app, JOBS): lambda data: on_job(int(data["owner_id"]), dict(data["job"])),
         }
         self.subscribed = False
         self._stop = threading.Event()
