@@ -29,6 +29,7 @@ from webapp.jobs.lease import monitor
 from webapp.jobs.lifecycle import INCLUDES, META_KWARG, JobOptions, options_of
 from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobStatus
 from webapp.jobs.store import get_store
+from webapp.jobs.validation import check_count
 from webapp.queue import PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,6 @@ def _request_user_id() -> int | None:
     return None
 
 
-def _check_owner(owner_id: Any) -> int | None:
-    if owner_id is not None and (
-        isinstance(owner_id, bool) or not isinstance(owner_id, int) or owner_id < 1
-    ):
-        raise ValueError(f"invalid owner_id {owner_id!r}: a user id or None")
-    return owner_id
-
-
 class TrackedTask(TaskWrapper):
     """A Huey task (call it, ``.s()``, ``.schedule()``, ``.map()`` as usual) that consumes the
     reserved keywords ``owner_id=`` and ``includes=`` of each call."""
@@ -76,7 +69,10 @@ class TrackedTask(TaskWrapper):
         if "status" in kwargs:
             raise ValueError("'status' is passed to a tracked task by Beacon, not by the caller")
         owner_id = kwargs.pop("owner_id", _MISSING)
-        owner_id = _request_user_id() if owner_id is _MISSING else _check_owner(owner_id)
+        if owner_id is _MISSING:
+            owner_id = _request_user_id()
+        else:
+            owner_id = check_count("owner_id", owner_id, allow_none=True, minimum=1)
         includes = kwargs.pop("includes", None)
         kwargs[META_KWARG] = {
             "owner_id": owner_id,
