@@ -34,7 +34,7 @@ def store_write(store: JobStore, job_id: str, change: Write) -> bool:
     result = store.write(job_id, change, returning=listening)
     if listening and result is not None:
         announce(job_id, result)
-    return result is not None and result is not False
+    return bool(result)  # True, or a record (never empty); False or None: not applied
 
 
 def announce(job_id: str, record: Record) -> None:
