@@ -1,7 +1,7 @@
 """notifications
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-22 18:36:21.784271
 
 """
@@ -12,7 +12,7 @@ import webapp.database
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from webapp.extensions import db
 def _migrated_app(backend):
     app = create_app(backend.settings)
     with app.app_context():
-        flask_migrate.upgrade(revision="heads")
+        flask_migrate.upgrade()
     return app
 
 
@@ -40,6 +40,6 @@ def test_downgrade_to_base_and_up_again(backend):
     with app.app_context():
         flask_migrate.downgrade(revision="base")
         assert "user" not in inspect(db.engine).get_table_names()
-        flask_migrate.upgrade(revision="heads")
+        flask_migrate.upgrade()
         assert "user" in inspect(db.engine).get_table_names()
         db.engine.dispose()
