@@ -62,3 +62,16 @@ def admin_counting_job(count: int, *, status) -> None:
     status.progress.total = count
     for _ in range(count):
         status.progress.increment()
+
+
+@tracked_task(retries=0, throttle_interval=0)
+def admin_gated_job(total: int, release: str, *, status) -> None:
+    """Counts half of ``total``, waits for the ``release`` file, then counts the rest."""
+    status.progress.total = total
+    for _ in range(total // 2):
+        status.progress.increment()
+    deadline = time.monotonic() + 60
+    while not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for _ in range(total - total // 2):
+        status.progress.increment()

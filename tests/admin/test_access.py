@@ -78,3 +78,10 @@ def test_admin_can_open_every_admin_page(app, admin_client, url_ids, endpoint):
 def test_admin_nav_link_is_shown_to_admins_only(admin_client, subscriber_client):
     assert 'href="/admin/"' in admin_client.get("/").get_data(as_text=True)
     assert 'href="/admin/"' not in subscriber_client.get("/").get_data(as_text=True)
+
+
+def test_every_admin_endpoint_sits_under_a_tab():
+    from webapp.admin.templating import SECTIONS
+
+    tabbed = {endpoint for _, _, endpoints in SECTIONS for endpoint in endpoints}
+    assert {endpoint for endpoint, _ in ADMIN_RULES} <= tabbed

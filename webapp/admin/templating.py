@@ -8,13 +8,18 @@ from typing import Any
 
 from webapp.admin import bp
 
+#: The admin tabs: (endpoint, label, the endpoints under that tab).
 SECTIONS = (
-    ("admin.index", "Overview"),
-    ("admin.operations", "Operations"),
-    ("admin.jobs", "Jobs"),
-    ("admin.events", "Events"),
-    ("admin.health", "Health"),
-    ("admin.activity", "Activity"),
+    ("admin.index", "Overview", ("admin.index",)),
+    (
+        "admin.operations",
+        "Operations",
+        ("admin.operations", "admin.operation", "admin.operation_retry", "admin.action_rerun"),
+    ),
+    ("admin.jobs", "Jobs", ("admin.jobs",)),
+    ("admin.events", "Events", ("admin.events", "admin.event_retry")),
+    ("admin.health", "Health", ("admin.health",)),
+    ("admin.activity", "Activity", ("admin.activity", "admin.activity_export")),
 )
 
 
