@@ -238,6 +238,13 @@
   socket.on("error", function (data) {
     if (window.console) console.warn("notifications:", data && data.message);
   });
+  socket.on("disconnect", function (reason) {
+    // The client reconnects by itself after a network failure, not after the server ended
+    // the session (a restart, a deploy): then ask again, resuming from the last id seen.
+    if (reason === "io server disconnect") {
+      window.setTimeout(function () { socket.connect(); }, 1000);
+    }
+  });
   socket.on("connect_error", function (err) {
     if (window.console) console.warn("notifications: cannot connect:", err && err.message);
   });

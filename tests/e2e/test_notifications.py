@@ -141,3 +141,30 @@ def test_feed_page_screenshot(page, live_server, subscriber):
     expect(page.locator("[data-bell-menu]")).to_be_visible()
     screenshot(page, "notifications-bell")
     assert path.exists()
+
+
+def test_after_a_dropped_connection_the_feed_catches_up_exactly_once(page, live_server, subscriber):
+    from playwright.sync_api import expect
+
+    from tests.support.queue import wait_until
+
+    open_feed(page, live_server)
+    fanout = live_server.app.extensions["beacon.fanout"]
+    wait_until(lambda: any(s.ready for s in fanout.subscribers.values()), message="a session")
+    server = fanout.server
+    dropped = set(fanout.subscribers)
+    for sid in dropped:
+        server.eio.disconnect(server.manager.eio_sid_from_sid(sid, "/notifications"))
+    missed = [
+        record(live_server.app, "sync.completed", True, f"missed {n}", user_id=subscriber.id)
+        for n in range(2)
+    ]
+    for activity_id in missed:
+        expect(page.locator(f'[data-feed] [data-id="{activity_id}"]')).to_have_count(
+            1, timeout=15000
+        )
+    expect(page.locator("[data-unread-count]")).to_have_text("2")
+    assert set(fanout.subscribers) - dropped, "the page reconnected with a new session"
+    later = record(live_server.app, user_id=subscriber.id)
+    expect(page.locator(f'[data-feed] [data-id="{later}"]')).to_have_count(1)
+    expect(page.locator("[data-feed] .feed-item")).to_have_count(3)

@@ -70,7 +70,12 @@ def private_redis():
 class TestRedisOutage:
     @pytest.fixture
     def app_settings(self, private_redis):
-        return {"REDIS_URL": private_redis.url, "BEACON_FANOUT_GAP_WAIT": 0.3}
+        # Redis carries the Huey queue, the wake hints and the Socket.IO message queue here.
+        return {
+            "REDIS_URL": private_redis.url,
+            "BEACON_SOCKETIO_QUEUE": private_redis.url,
+            "BEACON_FANOUT_GAP_WAIT": 0.3,
+        }
 
     @pytest.mark.backends("pg_redis")
     def test_activities_recorded_while_redis_is_down_are_delivered(
