@@ -96,3 +96,26 @@ def test_csv_export_streams_every_filtered_row_across_batches(app, admin_client)
     assert len(rows) == 1200 and {r["key"] for r in rows} == {"bulk.row"}
     ids = [int(r["id"]) for r in rows]
     assert ids == sorted(ids, reverse=True)
+
+
+@pytest.mark.backends("sqlite")
+def test_csv_export_in_progress_does_not_hold_the_sqlite_write_lock(app, admin_client, backend):
+    import sqlite3
+
+    from webapp.activity import record_many
+
+    with app.app_context():
+        record_many([{"key": "bulk.row", "value": n} for n in range(1200)])
+    resp = admin_client.get("/admin/activity.csv?key=bulk.", buffered=False)
+    chunks = iter(resp.response)
+    next(chunks), next(chunks)  # the header, then a batch: the export's transaction is open
+    path = backend.settings["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    writer = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the export holds it
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+    rest = "".join(chunk.decode() if isinstance(chunk, bytes) else chunk for chunk in chunks)
+    assert rest.count("\n") > 0
+    resp.close()

@@ -4,11 +4,20 @@ Every route of the blueprint is for admins only (one ``before_request`` check, s
 cannot forget it): anonymous users are sent to log in, subscribers get 403.
 """
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from webapp.accounts.decorators import admin_required
+from webapp.admin.queries import read_only_transaction
 
 bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def reads_take_no_write_lock() -> None:
+    """GET pages only read. On SQLite every other transaction begins IMMEDIATE (takes the
+    write lock): a long CSV export would stall every writer for its whole duration."""
+    if request.method in ("GET", "HEAD"):
+        read_only_transaction()
 
 
 @bp.before_request

@@ -8,7 +8,13 @@ from webapp.accounts import get_user_by_email
 from webapp.admin import bp
 from webapp.admin.export import csv_lines
 from webapp.admin.params import bad, bool_arg, int_arg, key_prefix_arg, limit_arg, link, text_arg
-from webapp.admin.queries import ActivityFilter, iter_activities, search_activities, user_emails
+from webapp.admin.queries import (
+    ActivityFilter,
+    iter_activities,
+    read_only_transaction,
+    search_activities,
+    user_emails,
+)
 from webapp.database import utcnow
 
 
@@ -57,7 +63,14 @@ def activity_export():
     """Every row the filter matches as CSV, streamed in batches."""
     flt = activity_filter()
     filename = f"activity-{utcnow():%Y%m%d-%H%M%S}.csv"
-    body = stream_with_context(csv_lines(iter_activities(flt), user_emails))
+
+    def lines():
+        # The request's own transaction ends when the view returns; the stream runs in a new
+        # one, which must not hold SQLite's write lock for the whole export either.
+        read_only_transaction()
+        yield from csv_lines(iter_activities(flt), user_emails)
+
+    body = stream_with_context(lines())
     return Response(
         body,
         mimetype="text/csv",
