@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from flask import Response, render_template, request, stream_with_context
 
-from webapp.accounts import get_user_by_email
 from webapp.admin import bp
 from webapp.admin.export import csv_lines
-from webapp.admin.params import bad, bool_arg, int_arg, key_prefix_arg, limit_arg, link, text_arg
+from webapp.admin.params import (
+    bool_arg,
+    int_arg,
+    key_prefix_arg,
+    limit_arg,
+    link,
+    text_arg,
+    user_arg,
+)
 from webapp.admin.queries import (
     ActivityFilter,
     iter_activities,
@@ -20,18 +27,8 @@ from webapp.database import utcnow
 
 def activity_filter() -> ActivityFilter:
     """The filter the query string describes (400 on bad input)."""
-    user = text_arg("user")
-    user_id, no_user = None, False
-    if user is not None:
-        if user.lower() == "none":
-            no_user = True
-        elif user.isdigit():
-            user_id = int_arg("user")
-        else:
-            found = get_user_by_email(user)
-            if found is None:
-                bad(f"no user with email {user!r}")
-            user_id = found.id
+    no_user = (text_arg("user") or "").lower() == "none"
+    user_id = None if no_user else user_arg("user")
     return ActivityFilter(
         key_prefix=key_prefix_arg("key"),
         subject_type=text_arg("subject_type", 100),

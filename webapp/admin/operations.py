@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from webapp.accounts import get_user_by_email
 from webapp.admin import bp
 from webapp.admin.diagram import build_diagram
 from webapp.admin.params import (
@@ -23,6 +22,7 @@ from webapp.admin.params import (
     limit_arg,
     link,
     text_arg,
+    user_arg,
 )
 from webapp.admin.queries import user_emails
 from webapp.extensions import db
@@ -36,7 +36,7 @@ def operation_filters() -> dict[str, Any]:
     filters: dict[str, Any] = {
         "name_prefix": text_arg("name"),
         "state": choice_arg("state", STATES),
-        "owner_id": _owner_arg(),
+        "owner_id": user_arg("owner"),
         "created_from": datetime_arg("from"),
         "created_to": datetime_arg("to"),
     }
@@ -50,18 +50,6 @@ def operation_filters() -> dict[str, Any]:
     ):
         bad("from must be earlier than to")
     return {k: v for k, v in filters.items() if v is not None}
-
-
-def _owner_arg() -> int | None:
-    owner = text_arg("owner")
-    if owner is None:
-        return None
-    if owner.isdigit():
-        return int_arg("owner")
-    user = get_user_by_email(owner)
-    if user is None:
-        bad(f"no user with email {owner!r}")
-    return user.id
 
 
 @bp.route("/operations")
@@ -158,6 +146,7 @@ def action_rerun(action_id: int):
 
 
 def require_confirmation() -> None:
+    """A retry POST must carry ``confirm=yes`` (sent by the confirm page's form)."""
     if request.form.get("confirm") != "yes":
         bad("confirm=yes is required: confirm on the page that explains what will happen")
 

@@ -48,6 +48,19 @@ def int_arg(name: str, *, minimum: int = 1, maximum: int | None = None) -> int |
     return value
 
 
+def user_arg(name: str) -> int | None:
+    """A user given by id or by email (400 for an email nobody has), or None."""
+    from webapp.accounts import get_user_by_email
+
+    value = text_arg(name)
+    if value is None or value.isdigit():
+        return int_arg(name)
+    user = get_user_by_email(value)
+    if user is None:
+        bad(f"no user with email {value!r}")
+    return user.id
+
+
 def limit_arg(default: int = 50) -> int:
     """The page size: 1 to MAX_PAGE."""
     return int_arg("limit", maximum=MAX_PAGE) or default
