@@ -56,6 +56,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     init_login(app)
     init_queue(app, huey)
+    # Flask-SocketIO keeps a message-queue manager from an earlier init_app in this process;
+    # each app gets the one its own settings name.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",

@@ -47,6 +47,7 @@ def upgrade():
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.create_index('ix_activity_alerts', ['user_id', 'id'], unique=False, sqlite_where=sa.text('action_required IS NOT NULL'), postgresql_where=sa.text('action_required IS NOT NULL'))
         batch_op.create_index('ix_activity_key', ['key', 'id'], unique=False)
+        batch_op.create_index('ix_activity_subject_type_created', ['subject_type', 'created_at'], unique=False)
         batch_op.create_index('ix_activity_subject_key', ['subject_type', 'subject_id', 'base_key', 'id'], unique=False)
         batch_op.create_index('ix_activity_subject_outcome', ['subject_type', 'subject_id', 'outcome', 'id'], unique=False)
         batch_op.create_index('ix_activity_user_id_id', ['user_id', 'id'], unique=False)
@@ -69,6 +70,7 @@ def downgrade():
         batch_op.drop_index('ix_activity_user_id_id')
         batch_op.drop_index('ix_activity_subject_outcome')
         batch_op.drop_index('ix_activity_subject_key')
+        batch_op.drop_index('ix_activity_subject_type_created')
         batch_op.drop_index('ix_activity_key')
         batch_op.drop_index('ix_activity_alerts', sqlite_where=sa.text('action_required IS NOT NULL'), postgresql_where=sa.text('action_required IS NOT NULL'))
 

@@ -62,6 +62,8 @@ class Activity(db.Model):
         Index("ix_activity_subject_key", "subject_type", "subject_id", "base_key", "id"),
         # last_success / last_error / health: per subject + outcome, newest first.
         Index("ix_activity_subject_outcome", "subject_type", "subject_id", "outcome", "id"),
+        # Health charts and retention: one subject type over a time range.
+        Index("ix_activity_subject_type_created", "subject_type", "created_at"),
         # Admin search by key prefix (a range on the C-collated key).
         Index("ix_activity_key", "key", "id"),
         # Open alerts of a user: only action-required rows.
