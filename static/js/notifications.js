@@ -122,11 +122,12 @@
   }
 
   function addToFeed(item) {
-    if (feedEl && (!item.system || system) && !feedEl.querySelector('[data-id="' + item.id + '"]')) {
+    var live = feedEl && feedEl.dataset.live === "1";
+    if (live && (!item.system || system) && !feedEl.querySelector('[data-id="' + item.id + '"]')) {
       insertOrdered(feedEl, feedItem(item), item.id);
       toggleEmpty("[data-feed-empty]", feedEl);
     }
-    if (bellItems && !item.system) {
+    if (bellItems && !item.system && !bellItems.querySelector('[data-id="' + item.id + '"]')) {
       insertOrdered(bellItems, feedItem(item), item.id);
       while (bellItems.children.length > BELL_ITEMS) bellItems.removeChild(bellItems.lastChild);
       toggleEmpty("[data-bell-empty]", bellItems);

@@ -7,20 +7,36 @@ import pytest
 
 from tests.notifications.conftest import record
 from tests.notifications.consumer_tasks import count_up, record_burst
-from tests.support.browser import ConsoleErrors, chromium, log_in, screenshot
+from tests.support.browser import CHROMIUM_ARGS, ConsoleErrors, log_in, screenshot
 from tests.support.queue import running_consumer
+from tests.support.services import chromium_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module (each test gets its own context: its own cookies)."""
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
-def page(live_server, subscriber):
-    with chromium() as context:
+def page(browser, live_server, subscriber):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
         page = context.new_page()
         errors = ConsoleErrors(page)
         log_in(page, live_server.url, subscriber)
         yield page
         assert errors.messages == []
+    finally:
+        context.close()
 
 
 def open_feed(page, live_server):
@@ -30,16 +46,19 @@ def open_feed(page, live_server):
     page.wait_for_function("() => window.io && document.querySelector('[data-feed]')")
 
 
-def test_bell_counts_up_and_the_entry_appears_without_reload(page, live_server, subscriber):
+def test_bell_counts_up_and_the_entry_appears_without_reload(
+    page, live_server, subscriber, backend, processes, tmp_path
+):
     from playwright.sync_api import expect
 
+    env = {**backend.env(), "BEACON_EXTRA_TASK_MODULES": "tests.notifications.consumer_tasks"}
+    processes.consumer(env, workers=1, log=tmp_path / "consumer.log")
     open_feed(page, live_server)
     page.evaluate("window.__sameDocument = true")
     count = page.locator("[data-unread-count]")
     expect(count).to_have_text("0")
-    record_burst(subscriber.id, 1)
-    with running_consumer(workers=1):
-        expect(count).to_have_text("1", timeout=15000)
+    record_burst(subscriber.id, 1)  # a job, run by the separate consumer process
+    expect(count).to_have_text("1", timeout=20000)
     entry = page.locator("[data-feed] .feed-item").first
     expect(entry.locator(".feed-label")).to_have_text("Burst recorded")
     assert page.evaluate("window.__sameDocument") is True
@@ -143,7 +162,7 @@ def test_feed_page_screenshot(page, live_server, subscriber):
     assert path.exists()
 
 
-def test_after_a_dropped_connection_the_feed_catches_up_exactly_once(page, live_server, subscriber):
+def test_after_the_server_ends_the_session_the_feed_catches_up_exactly_once(page, live_server, subscriber):
     from playwright.sync_api import expect
 
     from tests.support.queue import wait_until
@@ -153,8 +172,8 @@ def test_after_a_dropped_connection_the_feed_catches_up_exactly_once(page, live_
     wait_until(lambda: any(s.ready for s in fanout.subscribers.values()), message="a session")
     server = fanout.server
     dropped = set(fanout.subscribers)
-    for sid in dropped:
-        server.eio.disconnect(server.manager.eio_sid_from_sid(sid, "/notifications"))
+    for sid in dropped:  # as a restarting server would: the page must connect again
+        server.disconnect(sid, namespace="/notifications", ignore_queue=True)
     missed = [
         record(live_server.app, "sync.completed", True, f"missed {n}", user_id=subscriber.id)
         for n in range(2)

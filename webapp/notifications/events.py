@@ -19,7 +19,6 @@ import socketio
 from flask import Flask
 from flask_login import current_user
 
-from webapp.extensions import db
 from webapp.notifications.fanout import NAMESPACE, Fanout, readonly_session
 from webapp.notifications.feed import parse_id
 
@@ -75,12 +74,7 @@ class NotificationsNamespace(socketio.Namespace):
         except ValueError as exc:
             self.emit("error", {"message": str(exc)}, to=sid, ignore_queue=True)
             return
-        with self.app.app_context():
-            readonly_session()
-            try:
-                self.fanout.resume(sid, after, system)
-            finally:
-                db.session.remove()
+        self.fanout.resume(sid, after, system)
 
 
 def user_room(user_id: int) -> str:

@@ -223,14 +223,19 @@ class Fanout:
 
     def resume(self, sid: str, after: int, system: bool | None) -> bool:
         """Send what this session missed after ``after``, then live rows. False if unknown."""
-        with self.lock:
+        # The lock first, then a connection: waiting handlers must not hold pool connections.
+        with self.lock, self.app.app_context():
             sub = self.subscribers.get(sid)
             if sub is None:
                 return False
-            if system is not None:
-                self._set_system(sub, system)
-            sub.pending = None
-            delivery.make_ready(self, sub, after)
+            readonly_session()
+            try:
+                if system is not None:
+                    self._set_system(sub, system)
+                sub.pending = None
+                delivery.make_ready(self, sub, after)
+            finally:
+                db.session.remove()
         return True
 
     def _set_system(self, sub: Subscriber, system: bool) -> None:
