@@ -162,7 +162,9 @@ def test_feed_page_screenshot(page, live_server, subscriber):
     assert path.exists()
 
 
-def test_after_the_server_ends_the_session_the_feed_catches_up_exactly_once(page, live_server, subscriber):
+def test_after_the_server_ends_the_session_the_feed_catches_up_exactly_once(
+    page, live_server, subscriber
+):
     from playwright.sync_api import expect
 
     from tests.support.queue import wait_until
