@@ -118,7 +118,11 @@ class Listener:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=1)
+            # Health checks PING an idle subscription, so a silently dropped connection is
+            # noticed (and re-made) instead of leaving the fan-out on its slow poll.
+            client = redis.Redis.from_url(
+                self.url, socket_timeout=5, socket_connect_timeout=1, health_check_interval=15
+            )
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(*self.channels)
