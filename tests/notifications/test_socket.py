@@ -166,3 +166,19 @@ def test_admin_system_room_gets_system_wide_activities(app, live_server, admin, 
     own = record(app, user_id=subscriber.id)
     assert admin_sock.wait_for_ids(1) == [wide]
     assert sub_sock.wait_for_ids(1) == [own]
+
+
+def test_fanout_starts_with_the_first_connection_when_no_starter_ran(app, live_server, subscriber):
+    app.extensions["beacon.fanout"].stop()  # as under gunicorn, where no web starter runs
+    sock = live_server.socket(subscriber)
+    new = record(app, user_id=subscriber.id)
+    assert sock.wait_for_ids(1) == [new]
+
+
+def test_a_backlog_longer_than_the_limit_says_what_it_skipped(app, live_server, subscriber):
+    app.extensions["beacon.fanout"].backlog_limit = 3
+    ids = [record(app, user_id=subscriber.id) for _ in range(5)]
+    wait_until(lambda: app.extensions["beacon.fanout"].tail.horizon >= ids[-1], message="tail")
+    sock = live_server.socket(subscriber, auth={"after": 0})
+    assert sock.wait_for_ids(3) == ids[2:]
+    assert sock.of("backlog_truncated") == [{"skipped_through": ids[1]}]
