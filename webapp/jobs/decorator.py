@@ -112,7 +112,10 @@ def _runner(function: Callable, options: JobOptions) -> Callable:
         finally:
             monitor.untrack(status)
             try:
-                status.flush()  # throttled writes are never dropped, even when the job fails
+                # Throttled writes are never dropped, even when the job fails, nor when the
+                # store is briefly unreachable (a Redis restart): the flush waits for it.
+                if not status.flush(wait=lifecycle.END_WAIT):
+                    log.error("job %s: status store unreachable; last progress lost", task.id)
             except Exception:
                 log.exception("could not store the last progress of job %s", task.id)
 

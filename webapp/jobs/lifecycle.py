@@ -12,19 +12,23 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from webapp.database import utcnow
 from webapp.extensions import db, huey
 from webapp.jobs.status import JobStatus, announce, store_write
-from webapp.jobs.store import JobStore, Record, Write, get_store
+from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write, get_store
 
 log = logging.getLogger(__name__)
 
 #: The keyword argument that carries the owner and includes inside the Huey task.
 META_KWARG = "__beacon_job__"
 INCLUDES = ("status", "serialized_job", "exception")
+#: How long the writes of a job's end wait for an unreachable store (Redis restarting) before
+#: giving up; the job's lease then expires and the reaper marks it interrupted.
+END_WAIT = 15.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,21 @@ def serialized_job(task: Any) -> dict[str, Any]:
     return {"task": task.name, "args": _jsonable(list(task.args)), "kwargs": _jsonable(kwargs)}
 
 
+def final_write(store: JobStore, job_id: str, change: Write) -> None:
+    """A write of a job's end: retried while the store is unreachable, up to END_WAIT."""
+    deadline = time.monotonic() + END_WAIT
+    pause = 0.05
+    while True:
+        try:
+            store_write(store, job_id, change)
+            return
+        except UNAVAILABLE:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 def queued(task: Any) -> None:
     """Store ``queued`` unless the job already has a status (a retry or a scheduled run
     being enqueued again keeps the status it has)."""
@@ -119,13 +138,13 @@ def finished(task: Any, exception: BaseException | None) -> None:
     store, now = get_store(), utcnow()
     if exception is None:
         change = _write(task, now, values={"status": "completed", "finished_at": now}, lease="drop")
-        store_write(store, task.id, change)
+        final_write(store, task.id, change)
         record_outcome(task.id, task.name, meta_of(task).get("owner_id"), True)
         return
     # The job's own uncommitted work is void; the session must be usable for what follows.
     db.session.rollback()
     if task.retries:
-        store_write(store, task.id, _write(task, now, lease="drop"))
+        final_write(store, task.id, _write(task, now, lease="drop"))
         return
     fields = {}
     if "exception" in includes_of(task):
@@ -133,7 +152,7 @@ def finished(task: Any, exception: BaseException | None) -> None:
     change = _write(
         task, now, values={"status": "failed", "finished_at": now}, fields=fields, lease="drop"
     )
-    store_write(store, task.id, change)
+    final_write(store, task.id, change)
     detail = f"{type(exception).__name__}: {exception}"
     record_outcome(task.id, task.name, meta_of(task).get("owner_id"), False, detail)
 

@@ -19,7 +19,16 @@ from flask import current_app
 
 from webapp.database import utcnow
 from webapp.jobs.signals import job_status_changed
-from webapp.jobs.store import FINISHED, STATUSES, JobStore, Record, Write, empty_record, get_store
+from webapp.jobs.store import (
+    FINISHED,
+    STATUSES,
+    UNAVAILABLE,
+    JobStore,
+    Record,
+    Write,
+    empty_record,
+    get_store,
+)
 from webapp.jobs.validation import check_count, check_field, job_id_of
 
 log = logging.getLogger(__name__)
@@ -310,10 +319,18 @@ class JobStatus:
             values = {"progress": self.total} if self.total is not None else {"total": done}
             self._change(values, {}, 0, throttled=False)
 
-    def flush(self) -> None:
-        """Store what throttling holds back, now."""
+    def flush(self, wait: float = 0.0) -> bool:
+        """Store what throttling (or an unreachable store) holds back, now. If the store
+        cannot be reached, try again for up to ``wait`` seconds; False if it is still held."""
+        deadline = time.monotonic() + wait
+        pause = 0.05
         with self._lock:
-            self._store_pending()
+            while not self._store_pending():
+                if time.monotonic() + pause > deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+        return True
 
     def _change(
         self, values: dict[str, Any], fields: dict[str, Any], increment: int, *, throttled: bool
@@ -334,10 +351,12 @@ class JobStatus:
         last = self._last_write
         return last is not None and time.monotonic() - last < self.throttle_interval
 
-    def _store_pending(self) -> None:
+    def _store_pending(self) -> bool:
+        """Write what is pending; False (and kept for the next write) if the store is
+        unreachable: a job never fails because its status could not be stored for a moment."""
         pending = self._pending
         if not pending:
-            return
+            return True
         rec = self.record
         change = Write(
             now=utcnow(),
@@ -349,9 +368,15 @@ class JobStatus:
             increment=pending.increment,
             rebase="progress" in pending.values,
         )
-        store_write(self.store, self.id, change)
+        try:
+            store_write(self.store, self.id, change)
+        except UNAVAILABLE as exc:
+            self._last_write = time.monotonic()  # throttled changes wait for the next interval
+            log.warning("job %s: status store unreachable (%s); change kept", self.id, exc)
+            return False
         self._pending = _Pending()
         self._last_write = time.monotonic()
+        return True
 
 
 def records_of(jobs: Iterable[Any], store: JobStore | None = None) -> list[Record | None]:

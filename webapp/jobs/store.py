@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 #: Every state a job can be in. ``interrupted``: its consumer died while it ran;
 #: ``revoked``: revoked or cancelled before it ran; ``expired``: its Huey ``expires`` passed.
 STATUSES = ("queued", "working", "completed", "failed", "interrupted", "revoked", "expired")
 #: States a job does not leave on its own.
 FINISHED = frozenset({"completed", "failed", "interrupted", "revoked", "expired"})
+
+#: Errors that mean the store cannot be reached for now (Redis restarting, a network blip). A
+#: running job keeps such writes in memory and stores them once the store answers again.
+UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 #: A status as a store returns it. Keys: id, task, owner_id, status, progress, total, attempts,
 #: enqueued_at, started_at, finished_at, updated_at (aware UTC datetimes or None), rate_since,

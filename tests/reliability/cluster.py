@@ -1,0 +1,96 @@
+"""Beacon as it is deployed: web processes (``flask beacon run --no-consumer``) and standalone
+consumers as child processes, and real clients for them (HTTP sessions, Socket.IO).
+
+Every process is started through the test's ``Processes``, so it is killed by pid at teardown
+whatever the test did.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.support.live import SocketClient
+from tests.support.processes import Processes
+from tests.support.services import free_port, wait_for_port
+
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+WORKLOAD = "tests.reliability.workload"
+
+
+def worker_env(env: dict[str, str], **extra: Any) -> dict[str, str]:
+    """A backend's env for a child process that also knows the workload's tasks and events."""
+    return {**env, "BEACON_EXTRA_TASK_MODULES": WORKLOAD, **{k: str(v) for k, v in extra.items()}}
+
+
+class WebProcess:
+    """``flask --app webapp beacon run --no-consumer`` on a spare loopback port."""
+
+    def __init__(self, processes: Processes, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        args = ["-m", "flask", "--app", "webapp", "beacon", "run", "--no-consumer"]
+        self.proc = processes.python([*args, "--port", str(self.port)], env, log)
+        self.sockets: list[SocketClient] = []
+
+    def wait_ready(self, timeout: float = 60.0) -> WebProcess:
+        try:
+            wait_for_port(self.port, timeout)
+        except TimeoutError:
+            raise AssertionError(f"web process did not start:\n{self.log_text()}") from None
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_text(self) -> str:
+        return self.log.read_text()[-4000:] if self.log.exists() else ""
+
+    def login(self, person: Any) -> requests.Session:
+        """A requests.Session logged in as ``person``, with its CSRF token in X-CSRFToken."""
+        return login(self.url, person)
+
+    def socket(self, person: Any, auth: dict | None = None) -> SocketClient:
+        """A connected /notifications client logged in as ``person`` (``auth``: a resume)."""
+        session = self.login(person)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        sock = SocketClient()
+        self.sockets.append(sock)
+        return sock.connect(self.url, cookie, auth)
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server process, from /proc (KiB)."""
+        return rss_kib(self.pid)
+
+    def close_sockets(self) -> None:
+        for sock in self.sockets:
+            sock.disconnect()
+
+
+def login(base_url: str, person: Any) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=30).text
+    token = CSRF_RE.search(page).group(1)
+    resp = session.post(
+        f"{base_url}/login",
+        data={"email": person.email, "password": person.password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert resp.status_code == 302, resp.text[:500]
+    home = session.get(f"{base_url}/", timeout=30).text
+    session.headers["X-CSRFToken"] = CSRF_RE.search(home).group(1)
+    return session
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of a process, from /proc/<pid>/status (KiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
