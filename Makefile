@@ -29,6 +29,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Minutes-long load and fault tests (tests/soak/), left out of `make test`.
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/soak -m soak -s $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
