@@ -23,6 +23,29 @@ def median_of(fn: Callable[[], float], repeats: int = REPEATS, warmup: int = 1) 
     return statistics.median(fn() for _ in range(repeats))
 
 
+def paired(
+    baseline: Callable[[], float],
+    beacon: Callable[[], float],
+    repeats: int = REPEATS,
+    warmup: int = 1,
+) -> tuple[float, float]:
+    """Medians of (baseline, beacon) measured in alternation, so that load from other work on
+    a shared machine falls on both sides alike instead of on whichever ran second."""
+    for _ in range(warmup):
+        baseline()
+        beacon()
+    ours, theirs = [], []
+    for i in range(repeats):
+        # Alternate which side goes first as well: a slow patch hits neither side twice.
+        if i % 2:
+            ours.append(beacon())
+            theirs.append(baseline())
+        else:
+            theirs.append(baseline())
+            ours.append(beacon())
+    return statistics.median(theirs), statistics.median(ours)
+
+
 def rate(count: int, fn: Callable[[], None]) -> float:
     """Operations per second of ``fn``, which performs ``count`` operations."""
     start = time.perf_counter()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import event, func, insert, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Text, bindparam, cast, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 
 from webapp.activity.models import Activity
 from webapp.activity.validation import (
@@ -26,10 +29,12 @@ from webapp.extensions import db
 _signals = Namespace()
 
 #: Sent after a transaction that inserted activities commits (never on rollback), with
-#: ``activities``: a list of dicts (see ``activity_dict``) in id order.
+#: ``activities``: a sequence of dicts (see ``activity_dict``) in id order.
 activity_committed = _signals.signal("activity-committed")
 
 _PENDING = "beacon.new_activities"
+#: The columns of an Activity row.
+COLUMNS = tuple(column.key for column in Activity.__table__.columns)
 
 
 def subject_identity(subject: Any) -> tuple[str, str]:
@@ -78,9 +83,10 @@ def activity_values(
     action_required: str | None = None,
     action_url: str | None = None,
 ) -> dict[str, Any]:
-    """The validated column values of one activity; raises ValueError naming the bad field."""
+    """The validated column values of one activity (plus ``value_json``, the value as the
+    JSON that is stored); raises ValueError naming the bad field."""
     validate_key(key)
-    encode_value(value)
+    value_json = encode_value(value)
     subject_type, subject_id = subject_identity(subject)
     owner = validate_user_id(user_id if user_id is not None else subject_owner(subject))
     validate_action(action_required, action_url)
@@ -89,6 +95,7 @@ def activity_values(
         "key": key,
         "base_key": base_key(key),
         "value": value,
+        "value_json": value_json,
         "outcome": value if isinstance(value, bool) else None,
         "truthy": bool(value),
         "message": validate_message(message),
@@ -104,27 +111,52 @@ def activity_values(
 
 def build_activity(*args: Any, **kwargs: Any) -> Activity:
     """A validated, unsaved Activity (same arguments as record_activity, without commit)."""
-    return Activity(**activity_values(*args, **kwargs))
+    values = activity_values(*args, **kwargs)
+    del values["value_json"]
+    return Activity(**values)
+
+
+@lru_cache(maxsize=4)
+def _insert_statement(dialect_name: str):
+    """INSERT of one activity whose value is bound as the JSON validation already encoded,
+    so a value is serialized once, not once to check it and again to store it."""
+    value = bindparam("value_json", type_=Text)
+    if dialect_name == "postgresql":
+        value = cast(value, JSONB)
+    return insert(Activity.__table__).values(value=value)
 
 
 def _insert(rows: list[dict[str, Any]], commit: bool) -> list[int]:
-    """INSERT ... RETURNING id in the session's transaction; announce after it commits.
+    """INSERT the rows (each gets its ``id``) and announce them once they have committed.
 
     A Core insert skips the unit of work (the log is append-only: the ORM has nothing to
     track), which keeps Beacon's write cost close to a raw insert.
     """
-    conn = db.session.connection()
-    table = Activity.__table__
-    if len(rows) == 1:
-        ids = [conn.execute(insert(table), rows[0]).inserted_primary_key[0]]
-    else:
-        ids = _allocate_ids(conn, len(rows))
-        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
-        conn.execute(insert(table), rows)
-    pending = db.session.info.setdefault(_PENDING, [])
-    pending.extend(wire_dict({**row, "id": new_id}) for row, new_id in zip(rows, ids, strict=True))
+    session = db.session()  # the scoped registry's Session itself
+    if commit and not session.in_transaction() and not session.dirty:
+        # Nothing of the caller's to commit with them: the rows take a short transaction of
+        # their own on a pooled connection, without the session's transaction bookkeeping.
+        with session.get_bind(Activity.__mapper__).begin() as conn:
+            ids = _execute(conn, rows)
+        _send(list(rows))
+        return ids
+    ids = _execute(session.connection(), rows)
+    session.info.setdefault(_PENDING, []).extend(rows)
     if commit:
-        db.session.commit()
+        session.commit()
+    return ids
+
+
+def _execute(conn, rows: list[dict[str, Any]]) -> list[int]:
+    stmt = _insert_statement(conn.dialect.name)
+    if len(rows) == 1:
+        ids = [conn.execute(stmt, rows[0]).inserted_primary_key[0]]
+        rows[0]["id"] = ids[0]
+        return ids
+    ids = _allocate_ids(conn, len(rows))
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    conn.execute(stmt, rows)
     return ids
 
 
@@ -148,6 +180,16 @@ def _allocate_ids(conn, count: int) -> list[int]:
         )
     start = conn.execute(select(func.coalesce(func.max(Activity.id), 0))).scalar_one() + 1
     return list(range(start, start + count))
+
+
+def _detached(row: dict[str, Any]) -> Activity:
+    """The Activity of an inserted row, detached, as if loaded by a query: built straight from
+    its values (the constructor would fire an attribute event per column for nothing)."""
+    configure_mappers()  # a no-op once done; new_instance() alone would not do it
+    activity = Activity.__mapper__.class_manager.new_instance()
+    activity.__dict__.update({name: row[name] for name in COLUMNS})
+    make_transient_to_detached(activity)
+    return activity
 
 
 def record_activity(
@@ -177,10 +219,8 @@ def record_activity(
         action_required=action_required,
         action_url=action_url,
     )
-    [new_id] = _insert([row], commit)
-    activity = Activity(**row, id=new_id)
-    make_transient_to_detached(activity)
-    return activity
+    _insert([row], commit)
+    return _detached(row)
 
 
 def record_many(entries: Iterable[Mapping[str, Any]], *, commit: bool = True) -> list[int]:
@@ -228,6 +268,29 @@ def activity_dict(activity: Activity) -> dict[str, Any]:
     return wire_dict({name: getattr(activity, name) for name in WIRE_FIELDS})
 
 
+class WireItems(Sequence):
+    """The wire dicts of committed rows, in id order, each built when first read (most
+    receivers of ``activity_committed`` only need the last id, or nothing at all)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+        self._items: list[dict[str, Any] | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        if item is None:
+            item = self._items[index] = wire_dict(self._rows[index])
+        return item
+
+    def __repr__(self) -> str:
+        return f"<WireItems {[row['id'] for row in self._rows]}>"
+
+
 # Commit hook: collect activities as they are flushed, announce them only after COMMIT.
 
 
@@ -235,15 +298,21 @@ def activity_dict(activity: Activity) -> dict[str, Any]:
 def _collect(session: Session, flush_context) -> None:
     new = [obj for obj in session.new if isinstance(obj, Activity)]
     if new:
-        session.info.setdefault(_PENDING, []).extend(activity_dict(a) for a in new)
+        session.info.setdefault(_PENDING, []).extend(
+            {name: getattr(a, name) for name in WIRE_FIELDS} for a in new
+        )
 
 
 @event.listens_for(Session, "after_commit")
 def _announce(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        pending.sort(key=lambda item: item["id"])
-        activity_committed.send(None, activities=pending)
+        _send(pending)
+
+
+def _send(rows: list[dict[str, Any]]) -> None:
+    rows.sort(key=itemgetter("id"))
+    activity_committed.send(None, activities=WireItems(rows))
 
 
 @event.listens_for(Session, "after_rollback")

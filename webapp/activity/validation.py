@@ -29,16 +29,21 @@ def validate_key(key: Any) -> str:
     return key
 
 
+#: ASCII output (non-ASCII is escaped), so the length of the text is its size in bytes.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=True)
+_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def encode_value(value: Any) -> str:
     """The value as JSON (no NaN/Infinity), at most 64 KiB encoded."""
+    if value is True or value is False or value is None:
+        return _CONSTANTS[value]
     try:
-        encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
+        encoded = _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"activity value {value!r:.80} is not JSON-serializable: {exc}") from None
-    if len(encoded.encode()) > MAX_VALUE_BYTES:
-        raise ValueError(
-            f"activity value is {len(encoded.encode())} bytes as JSON (max {MAX_VALUE_BYTES})"
-        )
+    if len(encoded) > MAX_VALUE_BYTES:
+        raise ValueError(f"activity value is {len(encoded)} bytes as JSON (max {MAX_VALUE_BYTES})")
     return encoded
 
 
