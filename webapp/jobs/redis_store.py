@@ -19,37 +19,57 @@ import redis
 
 from webapp.jobs.store import JobStore, Record, Write, empty_record
 
+# ARGV: id, now, ttl, ttl_ms, increment, flags, lease, task, owner, task_data, then three
+# counted lists: fields to set (name, value pairs), fields to delete, fields to keep (pairs).
+# Flags: c = create only, a = one more attempt, r = rebase the rate, d = store task_data,
+# R = return the record. Plain arguments, not a JSON document: a progress write is the hot
+# path, and decoding JSON in Lua cost more than the rest of the script.
 WRITE = """
 local key, recent, working, owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, op = ARGV[1], cjson.decode(ARGV[2])
-local existed = redis.call('EXISTS', key) == 1
-if op.create_only and existed then return false end
-if op.task ~= '' then
-  local task = redis.call('HGET', key, 'task')
-  if not task or task == '' then redis.call('HSET', key, 'task', op.task) end
+local id, now, ttl, ttl_ms, incr, flags, lease, task, owner_id =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local function flag(f) return string.find(flags, f, 1, true) ~= nil end
+local i = 11
+local nset = tonumber(ARGV[i])
+local set_from, set_to = i + 1, i + nset
+i = set_to + 1
+local nunset = tonumber(ARGV[i])
+local unset_from, unset_to = i + 1, i + nunset
+i = unset_to + 1
+local nkeep = tonumber(ARGV[i])
+-- Whether the hash exists is asked only when it matters before anything is written.
+local existed = nil
+if flag('c') or nkeep > 0 then existed = redis.call('EXISTS', key) == 1 end
+if existed and flag('c') then return false end
+-- The task is never stored empty, so "set it where unset" is HSETNX.
+if task ~= '' then redis.call('HSETNX', key, 'task', task) end
+if owner_id ~= '' then redis.call('HSETNX', key, 'owner_id', owner_id) end
+for k = i + 1, i + nkeep, 2 do redis.call('HSETNX', key, ARGV[k], ARGV[k + 1]) end
+-- Every write that creates a hash sets enqueued_at: setting it here means the job is new.
+local stamped = redis.call('HSETNX', key, 'enqueued_at', now) == 1
+local created = existed == false or (existed == nil and stamped)
+if nset > 0 then
+  redis.call('HSET', key, 'updated_at', now, 'expires_in', ttl, unpack(ARGV, set_from, set_to))
+else
+  redis.call('HSET', key, 'updated_at', now, 'expires_in', ttl)
 end
-if op.owner ~= '' then redis.call('HSETNX', key, 'owner_id', op.owner) end
-for field, value in pairs(op.keep) do redis.call('HSETNX', key, field, value) end
-redis.call('HSETNX', key, 'enqueued_at', op.now)
-if #op.set > 0 then redis.call('HSET', key, unpack(op.set)) end
-if #op.unset > 0 then redis.call('HDEL', key, unpack(op.unset)) end
-if op.incr ~= 0 then redis.call('HINCRBY', key, 'progress', op.incr) end
-if op.attempt then redis.call('HINCRBY', key, 'attempts', 1) end
-if op.rebase then
-  redis.call('HSET', key, 'rate_since', op.now,
+if nunset > 0 then redis.call('HDEL', key, unpack(ARGV, unset_from, unset_to)) end
+if incr ~= 0 then redis.call('HINCRBY', key, 'progress', incr) end
+if flag('a') then redis.call('HINCRBY', key, 'attempts', 1) end
+if flag('r') then
+  redis.call('HSET', key, 'rate_since', now,
              'rate_base', redis.call('HGET', key, 'progress') or '0')
 end
-if op.task_data then redis.call('HSET', key, '_task', ARGV[3]) end
-if op.lease == 'take' then redis.call('ZADD', working, op.now, id)
-elseif op.lease == 'drop' then redis.call('ZREM', working, id) end
-redis.call('HSET', key, 'updated_at', op.now, 'expires_in', op.ttl)
-if not existed then
+if flag('d') then redis.call('HSET', key, '_task', ARGV[10]) end
+if lease == 'take' then redis.call('ZADD', working, now, id)
+elseif lease == 'drop' then redis.call('ZREM', working, id) end
+if created then
   local score = redis.call('HGET', key, 'enqueued_at')
   redis.call('ZADD', recent, 'NX', score, id)
-  if op.owner ~= '' then redis.call('ZADD', owner, 'NX', score, id) end
+  if owner_id ~= '' then redis.call('ZADD', owner, 'NX', score, id) end
 end
-redis.call('PEXPIRE', key, op.ttl_ms)
-if op.returning then return redis.call('HGETALL', key) end
+redis.call('PEXPIRE', key, ttl_ms)
+if flag('R') then return redis.call('HGETALL', key) end
 return 1
 """
 
@@ -126,39 +146,53 @@ class RedisStore(JobStore):
         return f"{self.prefix}jobs:owner:{owner_id if owner_id is not None else '-'}"
 
     def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
-        flat: list[str] = []
+        flat: list[Any] = []
         unset: list[str] = []
         for name, value in change.values.items():
             if value is None:
                 unset.append(name)
             else:
-                flat += [name, _encode(value)]
+                flat += (name, _encode(value))
         for name, value in change.fields.items():
-            flat += [f"f:{name}", json.dumps(value)]
-        op = {
-            "create_only": change.create_only,
-            "task": change.task,
-            "owner": "" if change.owner_id is None else str(change.owner_id),
-            "keep": {name: _encode(value) for name, value in change.keep.items()},
-            "set": flat,
-            "unset": unset,
-            "incr": change.increment,
-            "attempt": change.attempt,
-            "rebase": change.rebase,
-            "task_data": change.task_data is not None,
-            "lease": change.lease or "",
-            "now": _epoch(change.now),
-            "ttl": str(change.expires_in),
-            "ttl_ms": max(1, int(change.expires_in * 1000)),
-            "returning": returning,
-        }
+            flat += (f"f:{name}", json.dumps(value))
+        keep: list[str] = []
+        for name, value in change.keep.items():
+            keep += (name, _encode(value))
+        flags = "".join(
+            f
+            for f, on in (
+                ("c", change.create_only),
+                ("a", change.attempt),
+                ("r", change.rebase),
+                ("d", change.task_data is not None),
+                ("R", returning),
+            )
+            if on
+        )
         keys = [
             self.key(job_id),
             self.recent_key,
             self.working_key,
             self.owner_key(change.owner_id),
         ]
-        args = [job_id, json.dumps(op), change.task_data or b""]
+        args = [
+            job_id,
+            _epoch(change.now),
+            str(change.expires_in),
+            max(1, int(change.expires_in * 1000)),
+            change.increment,
+            flags,
+            change.lease or "",
+            change.task,
+            "" if change.owner_id is None else str(change.owner_id),
+            change.task_data or b"",
+            len(flat),
+            *flat,
+            len(unset),
+            *unset,
+            len(keep),
+            *keep,
+        ]
         reply = self._write(keys=keys, args=args)
         if not returning:
             return bool(reply)

@@ -34,6 +34,11 @@ from webapp.jobs.validation import check_count, check_field, job_id_of
 log = logging.getLogger(__name__)
 
 DEFAULT_EXPIRES_IN = 3600.0
+#: Writes of progress alone (``increment``/``decrement``) are each stored, but announced at
+#: most this often per JobStatus: listeners (live progress bars) need no more, and every
+#: announcement costs a read back and the listeners' emits. The latest is always announced:
+#: a timer sends the one held back, and ``flush()`` (the job's end) sends it at once.
+PROGRESS_ANNOUNCE_EVERY = 0.1
 
 
 def store_write(store: JobStore, job_id: str, change: Write) -> bool:
@@ -126,6 +131,10 @@ class _Pending:
     def __bool__(self) -> bool:
         return bool(self.values or self.fields or self.increment)
 
+    @property
+    def progress_only(self) -> bool:
+        return not self.values and not self.fields
+
 
 class JobStatus:
     """A job's status: ``JobStatus.get(result_or_id)`` to read one; the job receives one as
@@ -156,6 +165,8 @@ class JobStatus:
         self._lock = threading.RLock()
         self._pending = _Pending()
         self._last_write: float | None = None
+        self._announced: float | None = None  # when this object last announced a write
+        self._owed = False  # a stored progress write not announced yet
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -330,6 +341,8 @@ class JobStatus:
                     return False
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
+            if self._owed:
+                self._announce_owed()
         return True
 
     def _change(
@@ -368,15 +381,65 @@ class JobStatus:
             increment=pending.increment,
             rebase="progress" in pending.values,
         )
+        # Progress alone, announced less than PROGRESS_ANNOUNCE_EVERY ago: store it now,
+        # announce it (or a later state) when the interval is up.
+        quiet = (
+            pending.progress_only
+            and self._announced is not None
+            and time.monotonic() - self._announced < PROGRESS_ANNOUNCE_EVERY
+        )
         try:
-            store_write(self.store, self.id, change)
+            if quiet:
+                self.store.write(self.id, change)
+            else:
+                store_write(self.store, self.id, change)
         except UNAVAILABLE as exc:
             self._last_write = time.monotonic()  # throttled changes wait for the next interval
             log.warning("job %s: status store unreachable (%s); change kept", self.id, exc)
             return False
         self._pending = _Pending()
         self._last_write = time.monotonic()
+        if quiet:
+            self._owe_announcement()
+        else:
+            self._announced, self._owed = self._last_write, False
         return True
+
+    def _owe_announcement(self) -> None:
+        if self._owed:
+            return
+        self._owed = True
+        wait = PROGRESS_ANNOUNCE_EVERY - (time.monotonic() - (self._announced or 0.0))
+        timer = threading.Timer(
+            max(wait, 0.0), self._settle, args=(current_app._get_current_object(),)
+        )
+        timer.daemon = True
+        timer.start()
+
+    def _settle(self, app: Any) -> None:
+        """On the timer: announce the held-back write, unless something announced since."""
+        with self._lock:
+            if not self._owed:
+                return
+            try:
+                with app.app_context():
+                    self._announce_owed()
+            except Exception:  # the write is stored; only its announcement is lost
+                log.exception("job %s: held-back progress not announced", self.id)
+
+    def _announce_owed(self) -> None:
+        """Announce the job as stored now (under the lock, in an app context)."""
+        self._owed = False
+        self._announced = time.monotonic()
+        if not job_status_changed.has_receivers_for(current_app._get_current_object()):
+            return
+        try:
+            record = self.store.read(self.id)
+        except UNAVAILABLE as exc:
+            log.warning("job %s: status store unreachable (%s); not announced", self.id, exc)
+            return
+        if record is not None:
+            announce(self.id, record)
 
 
 def records_of(jobs: Iterable[Any], store: JobStore | None = None) -> list[Record | None]:
