@@ -95,6 +95,12 @@ class Config:
     # Demo application.
     BEACON_DEMO_SYNC_MINUTES = _int("BEACON_DEMO_SYNC_MINUTES", 1)
     BEACON_DEMO_FAILURE_RATE = _float("BEACON_DEMO_FAILURE_RATE", 0.3)
+    # Chance per sync that the fake provider expires an account's token, or fails.
+    BEACON_DEMO_EXPIRY_CHANCE = _float("BEACON_DEMO_EXPIRY_CHANCE", 0.02)
+    BEACON_DEMO_SYNC_ERROR_RATE = _float("BEACON_DEMO_SYNC_ERROR_RATE", 0.05)
+    BEACON_DEMO_EXPORT_DIR = os.environ.get("BEACON_DEMO_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    # Pause between batches of a CSV export, so the demo's progress bar can be watched.
+    BEACON_DEMO_EXPORT_PAUSE = _float("BEACON_DEMO_EXPORT_PAUSE", 0.05)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import accounts, admin, api, home, notifications
+    from webapp import accounts, admin, api, demo, home, notifications
     from webapp.ui import add_nav, init_ui
 
     init_ui(app)
@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts.bp)
     add_nav(app, "home.index", "Overview")
     notifications.init_ui(app)
+    demo.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     add_nav(app, "admin.index", "Admin", admin=True)

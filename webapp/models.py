@@ -2,6 +2,7 @@
 
 from webapp.accounts.models import User
 from webapp.activity.models import Activity, ActivityDeletePermit
+from webapp.demo.models import ConnectedAccount
 from webapp.events.models import EventMessage
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
@@ -12,6 +13,7 @@ __all__ = [
     "Activity",
     "ActivityDeletePermit",
     "ActivityRead",
+    "ConnectedAccount",
     "EventMessage",
     "JobStatusField",
     "JobStatusRow",

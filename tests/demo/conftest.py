@@ -1,0 +1,37 @@
+"""Demo tests: no dice (the fake provider and the subscription service never fail unless a
+test asks), exports in the test's own folder, and builders for accounts."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.support.live import live_server  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def app_settings(tmp_path) -> dict:
+    return {
+        "BEACON_DEMO_EXPIRY_CHANCE": 0.0,
+        "BEACON_DEMO_SYNC_ERROR_RATE": 0.0,
+        "BEACON_DEMO_FAILURE_RATE": 0.0,
+        "BEACON_DEMO_EXPORT_DIR": str(tmp_path / "exports"),
+        "BEACON_DEMO_EXPORT_PAUSE": 0.0,
+    }
+
+
+def make_accounts(app: Flask, user_id: int) -> dict[str, int]:
+    """A user's Calendar, Mailbox and Storage accounts: ``{service: id}``."""
+    from webapp.demo.models import SERVICES, ConnectedAccount
+    from webapp.extensions import db
+
+    with app.app_context():
+        accounts = [ConnectedAccount(user_id=user_id, service=s) for s in SERVICES]
+        db.session.add_all(accounts)
+        db.session.commit()
+        return {a.service: a.id for a in accounts}
+
+
+@pytest.fixture
+def accounts(app: Flask, subscriber) -> dict[str, int]:
+    return make_accounts(app, subscriber.id)
