@@ -30,6 +30,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_dir() -> Path:
+    """Where finished exports are kept (BEACON_DEMO_EXPORT_DIR)."""
     return Path(current_app.config["BEACON_DEMO_EXPORT_DIR"])
 
 

@@ -53,6 +53,7 @@ class History:
     last_synced: dict[int, dt.datetime] = field(default_factory=dict)
 
     def add(self, at: dt.datetime, key: str, value: Any = True, message=None, **kw: Any) -> None:
+        """One activity at ``at`` (record_activity's arguments)."""
         args = {"key": key, "value": value, "message": message, **kw}
         self.entries.append(Entry(at, len(self.entries), args))
 
@@ -74,6 +75,7 @@ class History:
         self.last_synced[account.id] = at
 
     def token_expired(self, account: ConnectedAccount, at: dt.datetime) -> None:
+        """The provider refused the token: a failed sync and an open alert."""
         service = account.service
         message = f"{service} sync failed: {service} revoked the token"
         self.add(at, "action.sync", False, message, subject=account)
@@ -88,6 +90,7 @@ class History:
         )
 
     def reconnected(self, account: ConnectedAccount, at: dt.datetime) -> None:
+        """The owner re-authenticated: the alert resolves."""
         message = f"{account.service} reconnected"
         self.add(at, "action.authentication.authenticated", True, message, subject=account)
 

@@ -22,6 +22,7 @@ TOKEN_LIFETIME = dt.timedelta(days=30)
 
 
 def new_token_expiry() -> dt.datetime:
+    """When a token issued now expires."""
     return utcnow() + TOKEN_LIFETIME
 
 

@@ -78,6 +78,7 @@ def ensure_accounts(subscribers: list[User], now: dt.datetime) -> list[Connected
 
 
 def expired_at(now: dt.datetime) -> dt.datetime:
+    """When the seeded expired token stopped working: shortly before the seed."""
     return now - dt.timedelta(minutes=25)
 
 
@@ -144,6 +145,7 @@ def run_here(op_id: int) -> str:
 
 
 def seed_request_id(n: int) -> str:
+    """The fixed request id of the seed's n-th fulfillment (what makes it idempotent)."""
     return hashlib.sha256(f"beacon-demo-seed-{n}".encode()).hexdigest()[:32]
 
 
