@@ -15,6 +15,11 @@ ACTION_LABELS = {
     "retry": "Retry",
 }
 
+#: Keys (``action.`` dropped) whose label is not just the key with spaces.
+KEY_LABELS = {
+    "authentication.authenticated": "Account sign-in",
+}
+
 
 def humanize(name: str) -> str:
     """``sync_job.completed`` → ``Sync job completed``."""
@@ -27,7 +32,7 @@ def key_label(key: str) -> str:
     """The label of an activity key: ``action.`` dropped, dots and underscores as spaces."""
     if key.startswith(ACTION_PREFIX):
         key = key[len(ACTION_PREFIX) :]
-    return humanize(key)
+    return KEY_LABELS.get(key) or humanize(key)
 
 
 def action_label(action_required: str | None) -> str:
