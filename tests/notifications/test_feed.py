@@ -132,6 +132,39 @@ def test_mark_all_read_is_one_cursor_and_later_items_are_unread(ctx, people):
     assert feed.mark_all_read(a.id) == 0
 
 
+def _mixed_read_state(people) -> list[int]:
+    """Activities of every kind for the three people; a reads some by mark, b all by cursor."""
+    a, b, root = people
+    rng = random.Random(11)
+    ids = [
+        record_activity(
+            "sync.completed",
+            user_id=rng.choice([a.id, b.id, root.id]),
+            system=rng.random() < 0.2,
+            private=rng.random() < 0.1,
+        ).id
+        for _ in range(40)
+    ]
+    feed.mark_all_read(b.id)
+    ids += [record_activity("sync.completed", user_id=uid).id for uid in (a.id, b.id) * 3]
+    a_ids = db.session.scalars(select(Activity.id).where(Activity.user_id == a.id)).all()
+    feed.mark_read(a.id, a_ids[::3])
+    return ids
+
+
+def test_read_flags_of_many_users_agree_with_read_ids_of_each(ctx, people):
+    ids = _mixed_read_state(people)
+    wanted = {p.id: ids for p in people}
+    assert feed.read_flags(wanted) == {p.id: feed.read_ids(p.id, ids) for p in people}
+
+
+def test_unread_counts_of_many_users_agree_with_unread_count_of_each(ctx, people):
+    _mixed_read_state(people)
+    counts = feed.unread_counts(p.id for p in people)
+    assert counts == {p.id: feed.unread_count(p.id) for p in people}
+    assert sorted(counts.values()) != [0, 0, 0]
+
+
 def test_bad_read_ids_raise_and_write_nothing(ctx, people):
     a, _, _ = people
     record_activity("sync.completed", user_id=a.id)

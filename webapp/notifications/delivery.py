@@ -6,6 +6,7 @@ Every function runs on the fan-out's thread or a Socket.IO handler thread, under
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -123,7 +124,8 @@ def send(
     for activity, subs in plan:
         for s in subs:
             by_user.setdefault(s.user_id, []).append(activity.id)
-    read = {uid: feed.read_ids(uid, ids) for uid, ids in by_user.items()}
+    cursors = feed.read_cursors(by_user)
+    read = feed.read_flags(by_user, cursors)
     open_alerts = feed.open_alert_ids(a.id for a, _ in plan if a.action_required)
     touched: set[int] = set()
     for activity, subs in plan:
@@ -140,16 +142,24 @@ def send(
     for alert, resolver_id in resolutions:
         for s in fan.ready_subscribers(alert.user_id):
             fan.emit(s.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id})
-    for user_id in touched:
-        send_unread(fan, user_id)
+    send_unread_many(fan, touched, cursors)
 
 
 def send_unread(fan: Fanout, user_id: int) -> None:
-    subs = fan.ready_subscribers(user_id)
-    if subs:
-        count = feed.unread_count(user_id)
-        for s in subs:
-            fan.emit(s.sid, "unread", {"count": count})
+    send_unread_many(fan, [user_id])
+
+
+def send_unread_many(
+    fan: Fanout, user_ids: Iterable[int], cursors: dict[int, int] | None = None
+) -> None:
+    """Each of these users' ready sessions gets their unread count (one count query)."""
+    subs = {uid: s for uid in user_ids if (s := fan.ready_subscribers(uid))}
+    if not subs:
+        return
+    counts = feed.unread_counts(subs, cursors)
+    for uid, sessions in subs.items():
+        for s in sessions:
+            fan.emit(s.sid, "unread", {"count": counts[uid]})
 
 
 def make_ready(fan: Fanout, sub: Subscriber, after: int) -> None:

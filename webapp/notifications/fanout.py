@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
@@ -102,6 +103,9 @@ class Fanout:
         self.dirty_unread: set[int] = set()
         self.jobs = JobFeed(self)
         self.listener = None
+        #: Without Redis, on SQLite: notices commits of other processes between polls.
+        self.watch = None
+        self.watch_every = float(cfg.get("BEACON_FANOUT_WATCH", 0.005))
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,6 +119,7 @@ class Fanout:
         with self.app.app_context():
             readonly_session()
             start = db.session.scalar(select(func.max(Activity.id))) or 0
+            url = db.engine.url
             db.session.remove()
         self.tail = LogTail(start, gap_wait=self.gap_wait, gap_ttl=self.gap_ttl)
         if self.app.config.get("REDIS_URL"):
@@ -122,6 +127,10 @@ class Fanout:
 
             self.listener = Listener(self.app, self.wake, self.read_changed, self.job_changed)
             self.listener.start()
+        else:
+            from webapp.notifications.wake import WalWatch
+
+            self.watch = WalWatch.for_url(url)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="beacon-fanout", daemon=True)
         self._thread.start()
@@ -174,9 +183,19 @@ class Fanout:
             )
         return self.poll if busy or not hinted else max(self.poll, self.idle_poll)
 
+    def _wait(self, timeout: float) -> None:
+        """Until woken or ``timeout``; with a WAL watch, also until the database changes."""
+        if self.watch is None:
+            self._wake.wait(timeout)
+            return
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if self._wake.wait(min(self.watch_every, left)) or self.watch.changed():
+                return
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self._interval())
+            self._wait(self._interval())
             self._wake.clear()
             if self._stop.is_set():
                 return
@@ -286,8 +305,7 @@ class Fanout:
                 if error:
                     self.emit(sub.sid, "error", {"message": error})
                 delivery.make_ready(self, sub, after)
-        for user_id in self.dirty_unread:
-            delivery.send_unread(self, user_id)
+        delivery.send_unread_many(self, self.dirty_unread)
         self.dirty_unread.clear()
         self.jobs.step()
         return len(rows) == delivery.BATCH

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from webapp.jobs import FINISHED, JobStatus, job_status_changed
+from webapp.jobs.status import records_of
 from webapp.notifications.labels import humanize
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 CURRENT_LIMIT = 20
 #: Jobs whose last sent state is remembered (to skip repeats and to throttle).
 REMEMBER = 2000
+#: Unfinished jobs one poll lists per state; more than that, and it polls per user.
+POLL_LIMIT = 1000
 
 
 def job_label(task: str | None) -> str:
@@ -115,18 +118,54 @@ class JobFeed:
             self.sent.popitem(last=False)
 
     def _poll(self) -> None:
-        """No Redis: read the jobs of connected users (changes made by other processes)."""
-        for user_id in [u for u in self.fanout.by_user if self.fanout.ready_subscribers(u)]:
+        """No Redis: read the jobs of connected users (changes made by other processes).
+
+        The unfinished jobs of everyone, in two listings (queued, working), whatever the
+        number of connected users; plus a read of the jobs last sent unfinished that have
+        left those listings, to see how they ended. Per user only when too many are running.
+        """
+        users = {u for u in self.fanout.by_user if self.fanout.ready_subscribers(u)}
+        if not users:
+            return
+        try:
+            found: dict[str, JobStatus] = {}
+            for state in ("queued", "working"):
+                listed = JobStatus.recent(limit=POLL_LIMIT, status=state)
+                if len(listed) >= POLL_LIMIT:
+                    self._poll_each(users)
+                    return
+                found.update((s.id, s) for s in listed if s.owner_id in users)
+            ended = [
+                job_id
+                for job_id, (_, job) in self.sent.items()
+                if job_id not in found
+                and job.get("status") not in FINISHED
+                and job.get("owner_id") in users
+            ]
+            for job_id, record in zip(ended, records_of(ended), strict=True):
+                if record is not None:
+                    found[job_id] = JobStatus(job_id, record)
+        except Exception:
+            log.exception("cannot poll the jobs of connected users")
+            return
+        for status in found.values():
+            self._polled_one(status.owner_id, status)
+
+    def _poll_each(self, users: set[int]) -> None:
+        for user_id in users:
             try:
                 jobs = JobStatus.for_owner(user_id, limit=CURRENT_LIMIT)
             except Exception:
                 log.exception("cannot poll the jobs of user %s", user_id)
                 return
             for status in jobs:
-                job = status.to_dict()
-                last = self.sent.get(status.id)
-                if status.status not in FINISHED or (last is not None and last[1] != job):
-                    self.changed(user_id, job)
+                self._polled_one(user_id, status)
+
+    def _polled_one(self, user_id: int, status: JobStatus) -> None:
+        job = status.to_dict()
+        last = self.sent.get(status.id)
+        if status.status not in FINISHED or (last is not None and last[1] != job):
+            self.changed(user_id, job)
 
 
 def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any):
