@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -11,6 +14,49 @@ from sqlalchemy.types import TypeDecorator
 
 #: JSON on SQLite, JSONB on PostgreSQL (containment queries use its index).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+#: The largest id an INTEGER column holds (PostgreSQL's ``integer``): a larger one is bad input.
+MAX_ID = 2**31 - 1
+
+# A JSON ``\u0000`` escape: preceded by an even number of backslashes (zero included), so an
+# escaped backslash followed by "u0000" is not one.
+_NUL_ESCAPE = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u0000")
+
+
+def check_storable_text(text: Any, what: str) -> None:
+    """ValueError if ``text`` holds a NUL character, which PostgreSQL cannot store in text
+    (SQLite can: refusing it on both keeps the backends alike), or a lone surrogate, which is
+    not text at all (neither database can encode it)."""
+    if not isinstance(text, str):
+        return
+    if "\x00" in text:
+        raise ValueError(f"{what} contains a NUL character (\\x00), which cannot be stored")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{what} contains a lone surrogate: not text") from None
+
+
+def check_storable_json(encoded: str, what: str) -> None:
+    """ValueError if this JSON text (as ``json.dumps`` writes it, non-ASCII escaped) holds a
+    NUL character (PostgreSQL's JSONB cannot store ``\\u0000``) or a lone surrogate."""
+    if "\\u0000" in encoded and _NUL_ESCAPE.search(encoded):
+        raise ValueError(f"{what} contains a NUL character (\\u0000), which cannot be stored")
+    if "\\ud" in encoded:
+        # A surrogate escape: a pair is a character past U+FFFF (an emoji), a lone one is not
+        # text. Decoding and encoding again tells them apart (rare: only for such escapes).
+        try:
+            json.dumps(json.loads(encoded), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{what} contains a lone surrogate: not text") from None
+
+
+def check_id(value: Any, what: str) -> int:
+    """A positive integer id that fits the id columns (bool is not an id); ValueError if not."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise ValueError(f"invalid {what} {value!r:.40}: a positive integer up to {MAX_ID}")
+    return value
 
 
 def utcnow() -> dt.datetime:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from blinker import Namespace
 from sqlalchemy import Text, bindparam, cast, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 
 from webapp.activity.models import Activity
@@ -136,15 +138,34 @@ def _insert(rows: list[dict[str, Any]], commit: bool) -> list[int]:
     if commit and not session.in_transaction() and not session.dirty:
         # Nothing of the caller's to commit with them: the rows take a short transaction of
         # their own on a pooled connection, without the session's transaction bookkeeping.
-        with session.get_bind(Activity.__mapper__).begin() as conn:
+        with _unknown_owner(rows), session.get_bind(Activity.__mapper__).begin() as conn:
             ids = _execute(conn, rows)
         _send(list(rows))
         return ids
-    ids = _execute(session.connection(), rows)
+    try:
+        ids = _execute(session.connection(), rows)
+    except IntegrityError:
+        session.rollback()  # PostgreSQL has aborted the transaction: nothing of it can commit
+        with _unknown_owner(rows):
+            raise
     session.info.setdefault(_PENDING, []).extend(rows)
     if commit:
         session.commit()
     return ids
+
+
+@contextmanager
+def _unknown_owner(rows: list[dict[str, Any]]) -> Iterator[None]:
+    """An owner that is not a user breaks the only constraint an insert can: a ValueError
+    naming it, like any other bad input (checked by the database, not by a query per row)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        orig = exc.orig
+        if getattr(orig, "sqlstate", None) != "23503" and "FOREIGN KEY" not in str(orig):
+            raise
+        owners = sorted({row["user_id"] for row in rows if row["user_id"] is not None})
+        raise ValueError(f"user_id {', '.join(map(str, owners))}: no such user") from None
 
 
 def _execute(conn, rows: list[dict[str, Any]]) -> list[int]:

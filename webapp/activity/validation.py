@@ -6,8 +6,11 @@ import json
 import re
 from typing import Any
 
-KEY_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
-NAME_RE = re.compile(r"^[a-z0-9_]+$")
+from webapp.database import check_id, check_storable_json, check_storable_text
+
+# \Z, not $: "$" also matches before a trailing newline, which would let "sync.completed\n" in.
+KEY_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*\Z")
+NAME_RE = re.compile(r"^[a-z0-9_]+\Z")
 MAX_KEY = 255
 MAX_VALUE_BYTES = 64 * 1024
 MAX_MESSAGE = 10_000
@@ -38,12 +41,17 @@ def encode_value(value: Any) -> str:
     """The value as JSON (no NaN/Infinity), at most 64 KiB encoded."""
     if value is True or value is False or value is None:
         return _CONSTANTS[value]
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        # SQLite stores a bare number in the JSON column as a number (numeric affinity): past
+        # 64 bits it would come back as a float. Inside a list or object it is kept exactly.
+        raise ValueError(f"activity value {value!r:.40} is outside the 64-bit integer range")
     try:
         encoded = _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"activity value {value!r:.80} is not JSON-serializable: {exc}") from None
     if len(encoded) > MAX_VALUE_BYTES:
         raise ValueError(f"activity value is {len(encoded)} bytes as JSON (max {MAX_VALUE_BYTES})")
+    check_storable_json(encoded, "activity value")
     return encoded
 
 
@@ -54,6 +62,7 @@ def validate_message(message: Any) -> str | None:
         raise ValueError(f"activity message must be a string or None, got {message!r:.80}")
     if len(message) > MAX_MESSAGE:
         raise ValueError(f"activity message is {len(message)} characters (max {MAX_MESSAGE})")
+    check_storable_text(message, "activity message")
     return message
 
 
@@ -68,6 +77,7 @@ def validate_action(action_required: Any, action_url: Any) -> None:
         return
     if not isinstance(action_url, str) or len(action_url) > MAX_URL:
         raise ValueError(f"invalid action_url {action_url!r:.80}")
+    check_storable_text(action_url, "action_url")
     # Only site-relative paths and http(s) links: never javascript: or data: URLs in an href.
     relative = action_url.startswith("/") and not action_url.startswith("//")
     if not (relative or action_url.startswith(("https://", "http://"))):
@@ -83,9 +93,7 @@ def validate_flag(name: str, value: Any) -> bool:
 def validate_user_id(user_id: Any) -> int | None:
     if user_id is None:
         return None
-    if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id < 1:
-        raise ValueError(f"invalid user_id {user_id!r}: a positive integer or None")
-    return user_id
+    return check_id(user_id, "user_id")
 
 
 def validate_subject(subject_type: Any, subject_id: Any) -> tuple[str, str]:
@@ -96,6 +104,8 @@ def validate_subject(subject_type: Any, subject_id: Any) -> tuple[str, str]:
         raise ValueError(f"invalid subject type {subject_type!r}")
     if subject_id is None or len(str(subject_id)) > 255:
         raise ValueError(f"invalid subject id {subject_id!r} for {subject_type!r}")
+    check_storable_text(subject_type, "subject type")
+    check_storable_text(str(subject_id), "subject id")
     return subject_type, str(subject_id)
 
 

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 MAX_TEXT = 255
 MAX_PAGE = 200
-_KEY_PREFIX_RE = re.compile(r"^[a-z0-9_.]*$")
+_KEY_PREFIX_RE = re.compile(r"^[a-z0-9_.]*\Z")
 _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
 

@@ -56,10 +56,17 @@ def mark_read():
             return error_response(400, f"'all' must be true: {READ_USAGE}")
         return {"count": feed.mark_all_read(current_user.id)}
     try:
-        count = feed.mark_read(current_user.id, data["ids"])
+        count = feed.mark_read(current_user.id, _json_integers(data["ids"]))
     except ValueError as exc:
         return error_response(400, str(exc))
     return {"count": count}
+
+
+def _json_integers(values):
+    """JSON has one number type: 7.0 is the integer 7 (as JSON Schema's "integer" says)."""
+    if not isinstance(values, list):
+        return values
+    return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
 
 
 @bp.get("/alerts")

@@ -42,7 +42,8 @@ def _error(description: str) -> dict[str, Any]:
     return _json("Error", description)
 
 
-ID = {"type": "integer", "minimum": 1}
+#: An activity id: a positive 64-bit integer (larger ones are refused with 400).
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 TIME = {"type": "string", "format": "date-time"}
 NOT_LOGGED_IN = _error("Not logged in.")
 CSRF = _error("Bad request: a malformed body, bad values, or a missing CSRF token.")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: Where the application's event classes live; imported the first time a name is looked up.
 APPLICATION_EVENTS = "tasks.events"
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}\Z")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 _registry: dict[str, type[Event]] = {}

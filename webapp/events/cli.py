@@ -18,7 +18,7 @@ from webapp.events.poller import Poller
 
 events_cli = AppGroup("events", help="Manage Beacon events.")
 
-CLASS_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,94}$")
+CLASS_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,94}\Z")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 TEMPLATE = '''"""{name}: ``queue_event("{name}", ...)`` runs {cls}.process in a consumer."""

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts.models import User
 from webapp.activity import record_activity
-from webapp.database import utcnow
+from webapp.database import check_id, check_storable_json, utcnow
 from webapp.events.base import Event, get_event_class
 from webapp.events.models import DONE, FAILED, HALTED, PROCESSING, QUEUED, EventMessage
 from webapp.extensions import db, huey
@@ -108,6 +108,7 @@ def _encode_params(params: dict[str, Any]) -> str:
         raise ValueError(f"event {where} must be JSON-serializable: {exc}") from None
     if len(encoded.encode()) > MAX_PARAMS_BYTES:
         raise ValueError(f"event params are {len(encoded.encode())} bytes as JSON (max 65536)")
+    check_storable_json(encoded, "event params")
     return encoded
 
 
@@ -124,8 +125,7 @@ def _owner(owner_id: int | None) -> int | None:
         if has_request_context() and current_user.is_authenticated:
             return current_user.id
         return None
-    if isinstance(owner_id, bool) or not isinstance(owner_id, int):
-        raise ValueError(f"owner_id must be a user id, got {owner_id!r:.80}")
+    check_id(owner_id, "owner_id")
     if db.session.get(User, owner_id) is None:
         raise ValueError(f"owner_id {owner_id} is not a user")
     return owner_id

@@ -86,7 +86,7 @@ class ActionContext:
         """Write a global; it is saved when this action completes. Value must be JSON."""
         if not isinstance(key, str) or not key:
             raise ValueError(f"global key must be a non-empty string, got {key!r}")
-        self.changes[key] = check_json(value, f"global {key!r}")
+        self.changes[key] = check_json({key: value}, "globals")[key]
 
     def jump_to(self, pointer: str | Mapping[str, Any]) -> None:
         """Next run the first action of a branch (``"red"``), or a given action of a branch

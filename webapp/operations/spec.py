@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.database import check_id, check_storable_text
 from webapp.operations.models import MAIN
 
 MAX_NAME = 255
@@ -24,7 +25,11 @@ MAX_BRANCH = 100
 MAX_KEY = 255
 MAX_GLOBALS_BYTES = 256 * 1024
 ACTION_OPTIONS = frozenset({"perform_at"})
-_BRANCH_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_BRANCH_RE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+#: Most attempts an action may be given, and the longest delay (ten years): beyond them a
+#: number is a mistake, and would not fit the columns or the calendar.
+MAX_RETRIES = 1000
+MAX_DELAY = 10 * 366 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,17 @@ def check_json(value: Any, where: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{where} has a non-string key {key!r}: not JSON")
+            check_storable_text(key, f"{where} key {key!r:.40}")
             out[key] = check_json(item, f"{where}[{key!r}]")
         return out
     if isinstance(value, list | tuple):
         return [check_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where} is {value!r}: not JSON")
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        check_storable_text(value, where)
+        return value
+    if value is None or isinstance(value, int | float | bool):
         return value
     raise ValueError(f"{where} is {value!r:.80} ({type(value).__name__}): not JSON")
 
@@ -165,12 +174,14 @@ def check_branches(branches: Any) -> tuple[ActionSpec, ...]:
     return tuple(specs)
 
 
-def _check_number(value: Any, where: str, *, integer: bool = False) -> Any:
+def _check_number(value: Any, where: str, *, integer: bool = False, maximum: float) -> Any:
     kinds = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
         raise ValueError(f"{where} must be a {'whole ' if integer else ''}number, got {value!r}")
     if value < 0:
         raise ValueError(f"{where} must not be negative, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{where} must be at most {maximum:g}, got {value!r:.40}")
     return value
 
 
@@ -199,6 +210,7 @@ def check_start(
     """Every argument of start_operation checked and normalized; ValueError on the first bad one."""
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValueError(f"operation name must be a non-empty string (max {MAX_NAME}): {name!r}")
+    check_storable_text(name, "operation name")
     if globals_ is None:
         globals_ = {}
     if not isinstance(globals_, Mapping):
@@ -212,14 +224,13 @@ def check_start(
         raise ValueError("pass delay or eta, not both")
     start_at = check_time(eta, "eta")
     if delay is not None:
-        start_at = now + dt.timedelta(seconds=_check_number(delay, "delay"))
-    if owner_id is not None and (
-        isinstance(owner_id, bool) or not isinstance(owner_id, int) or owner_id < 1
-    ):
-        raise ValueError(f"owner_id must be a user id or None, got {owner_id!r}")
+        start_at = now + dt.timedelta(seconds=_check_number(delay, "delay", maximum=MAX_DELAY))
+    if owner_id is not None:
+        check_id(owner_id, "owner_id")
     key = idempotency_key
     if key is not None and (not isinstance(key, str) or not key or len(key) > MAX_KEY):
         raise ValueError(f"idempotency_key must be a non-empty string (max {MAX_KEY})")
+    check_storable_text(key, "idempotency_key")
     return OperationSpec(
         name=name,
         globals=plain,
@@ -227,7 +238,7 @@ def check_start(
         params_hash=params_hash(plain, actions),
         idempotency_key=idempotency_key,
         owner_id=owner_id,
-        retries=_check_number(retries, "retries", integer=True),
-        retry_delay=float(_check_number(retry_delay, "retry_delay")),
+        retries=_check_number(retries, "retries", integer=True, maximum=MAX_RETRIES),
+        retry_delay=float(_check_number(retry_delay, "retry_delay", maximum=MAX_DELAY)),
         start_at=start_at,
     )

@@ -1,0 +1,111 @@
+"""Soak: 200 Socket.IO clients connected to one web process for 5 minutes while activities are
+recorded at 100 per second. The web process's memory stays flat and no delivery is dropped.
+
+The web process is a real ``flask beacon run --no-consumer`` on PostgreSQL + Redis; its
+resident memory is read from /proc every few seconds. ``BEACON_SOAK_SECONDS`` shortens the
+run for a quick local try (the figures then mean less).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import make_user
+from tests.reliability.cluster import WebProcess, worker_env
+from tests.support.queue import wait_until
+from webapp.activity import Activity, record_activity
+from webapp.extensions import db
+
+pytestmark = [pytest.mark.soak, pytest.mark.slow, pytest.mark.backends("pg_redis")]
+
+SECONDS = float(os.environ.get("BEACON_SOAK_SECONDS", 300))
+RATE = 100  # activities per second
+USERS = 100
+CLIENTS_PER_USER = 2
+#: Memory is compared from here on: connections made, caches and pools warm.
+WARMUP = min(60.0, SECONDS / 5)
+SAMPLE_EVERY = 2.0
+
+
+def produce(app, user_ids: list[int], stop: threading.Event, made: list[int]) -> None:
+    """Record RATE activities a second, round-robin over the users, until ``stop``."""
+    start = time.monotonic()
+    n = 0
+    with app.app_context():
+        while not stop.is_set():
+            ahead = start + n / RATE - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+            made.append(
+                record_activity("soak.tick", {"n": n}, user_id=user_ids[n % len(user_ids)]).id
+            )
+            n += 1
+
+
+def sample(web: WebProcess, stop: threading.Event, samples: list[tuple[float, int]]) -> None:
+    start = time.monotonic()
+    while not stop.wait(SAMPLE_EVERY):
+        samples.append((time.monotonic() - start, web.rss_kib()))
+
+
+def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
+    app, backend, processes, tmp_path
+):
+    people = [make_user(app, f"soak{i}@example.com") for i in range(USERS)]
+    web = WebProcess(processes, worker_env(backend.env()), tmp_path / "web.log")
+    web.wait_ready()
+    sockets = {p.id: [web.socket(p) for _ in range(CLIENTS_PER_USER)] for p in people}
+    every = [s for socks in sockets.values() for s in socks]
+    wait_until(lambda: all(s.of("unread") for s in every), timeout=120, message="200 sessions")
+
+    stop = threading.Event()
+    made: list[int] = []
+    samples: list[tuple[float, int]] = []
+    threads = [
+        threading.Thread(target=produce, args=(app, list(sockets), stop, made)),
+        threading.Thread(target=sample, args=(web, stop, samples)),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        stop.wait(SECONDS)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+
+    with app.app_context():
+        expected = {
+            uid: list(
+                db.session.scalars(
+                    select(Activity.id).where(Activity.user_id == uid).order_by(Activity.id)
+                )
+            )
+            for uid in sockets
+        }
+    dropped = 0
+    for uid, socks in sockets.items():
+        for sock in socks:
+            got = sock.wait_for_ids(len(expected[uid]), timeout=120)
+            dropped += len(set(expected[uid]) - set(got))
+            assert got == expected[uid], f"user {uid}"
+    deliveries = sum(len(ids) for ids in expected.values()) * CLIENTS_PER_USER
+    warm = [kib for at, kib in samples if WARMUP / 2 <= at <= WARMUP]
+    last = [kib for at, kib in samples if at >= SECONDS - WARMUP / 2]
+    baseline, final = statistics.median(warm), statistics.median(last)
+    growth = (final - baseline) / baseline
+    print(
+        f"\n[soak] {len(every)} clients, {SECONDS:.0f} s, {len(made)} activities "
+        f"({len(made) / SECONDS:.0f}/s), {deliveries} deliveries, {dropped} dropped; web RSS "
+        f"{baseline / 1024:.1f} MiB after warm-up -> {final / 1024:.1f} MiB at the end "
+        f"({growth:+.1%}), peak "
+        f"{max(k for _, k in samples) / 1024:.1f} MiB"
+    )
+    assert len(made) >= RATE * SECONDS * 0.9  # the load was really applied
+    assert growth < 0.10
