@@ -103,6 +103,24 @@ def test_item_has_the_documented_keys_and_a_label(ctx, people):
     assert item["read"] is False
 
 
+def test_feed_page_items_are_the_item_dicts_of_the_same_rows(ctx, people):
+    a, _, _ = people
+    _mixed_read_state(people)
+    record_activity("action.sync", {"n": 1}, "x", subject=_Subject(), user_id=a.id)
+    items, _ = feed.feed_page(a.id, limit=100)
+    rows = db.session.scalars(
+        select(Activity).where(feed.visible_condition(a.id)).order_by(Activity.id.desc())
+    ).all()
+    read = feed.read_ids(a.id, [r.id for r in rows])
+    assert items == [feed.item_dict(r, r.id in read) for r in rows]
+    assert {i["read"] for i in items} == {True, False}
+
+
+class _Subject:
+    activity_subject_type = "account"
+    activity_subject_id = "7"
+
+
 def test_unread_counts_own_visible_non_system_items(ctx, people):
     a, b, _ = people
     record_activity("sync.completed", user_id=a.id)

@@ -15,9 +15,21 @@ Unread = visible without ``include_system``, id above the user's cursor and not 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.activity import Activity, activity_dict
@@ -46,13 +58,16 @@ MAX_LIMIT = 100
 MAX_READ_IDS = 1000
 
 
-def visible_condition(user_id: int, *, include_system: bool = False, is_admin: bool = False):
-    """SQL: the activity is in this user's feed."""
-    own = Activity.user_id == user_id
+def visible_condition(
+    user_id: int, *, include_system: bool = False, is_admin: bool = False, columns: Any = Activity
+):
+    """SQL: the activity is in this user's feed (``columns``: the model, or its table's
+    ``.c`` for a Core statement)."""
+    own = columns.user_id == user_id
     if not include_system:
-        return and_(own, Activity.private.is_(False), Activity.system.is_(False))
-    scope = or_(own, Activity.user_id.is_(None)) if is_admin else own
-    return and_(scope, Activity.private.is_(False))
+        return and_(own, columns.private.is_(False), columns.system.is_(False))
+    scope = or_(own, columns.user_id.is_(None)) if is_admin else own
+    return and_(scope, columns.private.is_(False))
 
 
 def is_visible(row: Any, user_id: int, *, include_system: bool, is_admin: bool) -> bool:
@@ -186,6 +201,72 @@ def items_for(user_id: int, rows: list[Any]) -> list[dict[str, Any]]:
     return [item_dict(row, row.id in done) for row in rows]
 
 
+def page_query(
+    user_id: Any,
+    *,
+    before: Any = None,
+    limit: Any = 50,
+    include_system: bool = False,
+    is_admin: bool = False,
+) -> Select:
+    """The feed query: up to ``limit`` visible activities before ``before``, newest first,
+    each with the item's columns and its read flag (the cursor and the marks joined in, so
+    one statement, one index range scan). Values or bound parameters. A Core statement (table
+    columns): the rows are read as they are, without the ORM's compile and load steps."""
+    a, cursors, marks = Activity.__table__.c, ReadCursor.__table__.c, ActivityRead.__table__.c
+    cursor = select(cursors.last_read_id).where(cursors.user_id == user_id)
+    marked = exists().where(marks.user_id == user_id, marks.activity_id == a.id)
+    read = or_(a.id <= func.coalesce(cursor.scalar_subquery(), 0), marked)
+    visible = visible_condition(
+        user_id, include_system=include_system, is_admin=is_admin, columns=a
+    )
+    stmt = select(*(a[key] for key in ITEM_KEYS), read.label("read")).where(visible)
+    if before is not None:
+        stmt = stmt.where(a.id < before)
+    return stmt.order_by(a.id.desc()).limit(limit)
+
+
+@lru_cache(maxsize=16)
+def _page_statement(include_system: bool, is_admin: bool, keyset: bool) -> Select:
+    """``page_query`` with bound parameters, built once: a feed page is the most frequent
+    read there is, and building the statement cost more than running it."""
+    return page_query(
+        bindparam("user_id", type_=Integer),
+        before=bindparam("before", type_=BigInteger) if keyset else None,
+        limit=bindparam("limit", type_=Integer),
+        include_system=include_system,
+        is_admin=is_admin,
+    )
+
+
+def page_rows(
+    user_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    include_system: bool = False,
+    is_admin: bool = False,
+) -> list[Any]:
+    """The rows of ``page_query`` (item columns and ``read``), newest first."""
+    stmt = _page_statement(include_system, is_admin, before is not None)
+    params = {"user_id": user_id, "limit": limit}
+    if before is not None:
+        params["before"] = before
+    return db.session.execute(stmt, params).all()
+
+
+def row_item(row: Any) -> dict[str, Any]:
+    """The feed item of a ``page_query`` row (the same dict as ``item_dict``)."""
+    item = dict(zip(ITEM_KEYS, row, strict=False))
+    item["created_at"] = item["created_at"].isoformat().replace("+00:00", "Z")
+    item["subject_type"] = item["subject_type"] or None
+    item["subject_id"] = item["subject_id"] or None
+    item["read"] = bool(row.read)
+    item["label"] = key_label(row.key)
+    item["action_label"] = action_label(row.action_required)
+    return item
+
+
 def feed_page(
     user_id: int,
     *,
@@ -195,15 +276,12 @@ def feed_page(
     is_admin: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """One page of the feed, newest first, and the ``before`` of the next page (or None)."""
-    stmt = select(Activity).where(
-        visible_condition(user_id, include_system=include_system, is_admin=is_admin)
+    rows = page_rows(
+        user_id, before=before, limit=limit + 1, include_system=include_system, is_admin=is_admin
     )
-    if before is not None:
-        stmt = stmt.where(Activity.id < before)
-    rows = list(db.session.scalars(stmt.order_by(Activity.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return items_for(user_id, rows), (rows[-1].id if more and rows else None)
+    return [row_item(row) for row in rows], (rows[-1].id if more and rows else None)
 
 
 def newest_id(user_id: int, *, include_system: bool = False, is_admin: bool = False) -> int:
