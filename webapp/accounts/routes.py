@@ -9,11 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp.accounts import bp
 from webapp.accounts.forms import LoginForm
-from webapp.accounts.service import LoginThrottle, authenticate, normalize_email
-
-
-def _throttle() -> LoginThrottle:
-    return current_app.extensions.setdefault("beacon.login_throttle", LoginThrottle())
+from webapp.accounts.service import authenticate, login_throttle, normalize_email
 
 
 def _safe_next(target: str | None) -> str:
@@ -35,7 +31,7 @@ def login():
         if form.validate_on_submit():
             cfg = current_app.config
             keys = [f"email:{normalize_email(form.email.data)}", f"addr:{request.remote_addr}"]
-            throttle = _throttle()
+            throttle = login_throttle()
             if throttle.blocked(keys, cfg["BEACON_LOGIN_ATTEMPTS"], cfg["BEACON_LOGIN_WINDOW"]):
                 form.form_errors.append("Too many failed attempts. Try again in a few minutes.")
                 status = 429
@@ -46,7 +42,7 @@ def login():
                     login_user(user)
                     flash(f"Welcome, {user.email}.", "success")
                     return redirect(_safe_next(request.args.get("next")))
-                throttle.failed(keys)
+                throttle.failed(keys, cfg["BEACON_LOGIN_WINDOW"])
                 form.form_errors.append("Wrong email or password.")
                 status = 401
         else:
