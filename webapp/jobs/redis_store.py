@@ -19,24 +19,26 @@ import redis
 
 from webapp.jobs.store import JobStore, Record, Write, empty_record
 
-# ARGV: id, now, ttl, ttl_ms, increment, flags, lease, task, owner, task_data, then three
-# counted lists: fields to set (name, value pairs), fields to delete, fields to keep (pairs).
+# ARGV: id, now, ttl, increment, flags, lease, task, owner, task_data, then three counted
+# lists (left out when all are empty): fields to set (name, value pairs), fields to delete,
+# fields to keep (pairs).
 # Flags: c = create only, a = one more attempt, r = rebase the rate, d = store task_data,
 # R = return the record. Plain arguments, not a JSON document: a progress write is the hot
 # path, and decoding JSON in Lua cost more than the rest of the script.
 WRITE = """
 local key, recent, working, owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, now, ttl, ttl_ms, incr, flags, lease, task, owner_id =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local id, now, ttl, incr, flags, lease, task, owner_id =
+  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local ttl_ms = math.max(1, math.floor(tonumber(ttl) * 1000))
 local function flag(f) return string.find(flags, f, 1, true) ~= nil end
-local i = 11
-local nset = tonumber(ARGV[i])
+local i = 10
+local nset = tonumber(ARGV[i] or '0')
 local set_from, set_to = i + 1, i + nset
 i = set_to + 1
-local nunset = tonumber(ARGV[i])
+local nunset = tonumber(ARGV[i] or '0')
 local unset_from, unset_to = i + 1, i + nunset
 i = unset_to + 1
-local nkeep = tonumber(ARGV[i])
+local nkeep = tonumber(ARGV[i] or '0')
 -- Whether the hash exists is asked only when it matters before anything is written.
 local existed = nil
 if flag('c') or nkeep > 0 then existed = redis.call('EXISTS', key) == 1 end
@@ -60,7 +62,7 @@ if flag('r') then
   redis.call('HSET', key, 'rate_since', now,
              'rate_base', redis.call('HGET', key, 'progress') or '0')
 end
-if flag('d') then redis.call('HSET', key, '_task', ARGV[10]) end
+if flag('d') then redis.call('HSET', key, '_task', ARGV[9]) end
 if lease == 'take' then redis.call('ZADD', working, now, id)
 elseif lease == 'drop' then redis.call('ZREM', working, id) end
 if created then
@@ -179,20 +181,15 @@ class RedisStore(JobStore):
             job_id,
             _epoch(change.now),
             str(change.expires_in),
-            max(1, int(change.expires_in * 1000)),
             change.increment,
             flags,
             change.lease or "",
             change.task,
             "" if change.owner_id is None else str(change.owner_id),
             change.task_data or b"",
-            len(flat),
-            *flat,
-            len(unset),
-            *unset,
-            len(keep),
-            *keep,
         ]
+        if flat or unset or keep:
+            args += [len(flat), *flat, len(unset), *unset, len(keep), *keep]
         reply = self._write(keys=keys, args=args)
         if not returning:
             return bool(reply)
