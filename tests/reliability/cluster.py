@@ -67,6 +67,10 @@ class WebProcess:
         """Resident memory of the server process, from /proc (KiB)."""
         return rss_kib(self.pid)
 
+    def threads(self) -> int:
+        """Threads of the server process (one per open websocket, and its own)."""
+        return proc_status(self.pid, "Threads")
+
     def close_sockets(self) -> None:
         for sock in self.sockets:
             sock.disconnect()
@@ -88,9 +92,14 @@ def login(base_url: str, person: Any) -> requests.Session:
     return session
 
 
-def rss_kib(pid: int) -> int:
-    """VmRSS of a process, from /proc/<pid>/status (KiB)."""
+def proc_status(pid: int, field: str) -> int:
+    """A number from /proc/<pid>/status (``VmRSS`` in KiB, ``Threads``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
+    raise AssertionError(f"no {field} for pid {pid}")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (KiB)."""
+    return proc_status(pid, "VmRSS")

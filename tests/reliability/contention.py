@@ -29,6 +29,8 @@ class Figures:
     written: int = 0
     stored: int = 0
     delivered: int = 0
+    duplicates: int = 0
+    out_of_order: int = 0
     requests: Counter = field(default_factory=Counter)
     locked: int = 0
 
@@ -93,7 +95,9 @@ def run_contention(app, backend, processes, person, tmp_path: Path, seconds: flo
         )
         db.session.rollback()
     delivered = [i for i in sock.wait_for_ids(figures.stored, timeout=120) if i > start_id]
-    figures.delivered = len(delivered) if delivered == sorted(set(delivered)) else -1
+    figures.delivered = len(set(delivered))
+    figures.duplicates = len(delivered) - len(set(delivered))
+    figures.out_of_order = sum(b < a for a, b in zip(delivered, delivered[1:], strict=False))
     figures.locked = sum(
         path.read_text(errors="replace").count(LOCKED)
         for path in (tmp_path / "web.log", tmp_path / "consumer.log")

@@ -24,4 +24,5 @@ def test_web_requests_and_four_writer_threads_never_lock_and_lose_nothing(
     assert set(figures.requests) == {"200"}
     assert figures.written > 0
     assert figures.stored == figures.written
+    assert (figures.duplicates, figures.out_of_order) == (0, 0)
     assert figures.delivered == figures.stored

@@ -47,6 +47,19 @@ def completed_count(app) -> int:
         return db.session.scalar(select(func.count()).where(Operation.state == "completed"))
 
 
+def unfinished(app) -> str:
+    """The operations not completed, with their actions, for the failure message."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Operation.id, Operation.state, Action.id, Action.state, Action.attempts_count)
+            .join(Action, Action.operation_id == Operation.id)
+            .where(Operation.state != "completed")
+            .order_by(Action.id)
+        ).all()
+        db.session.rollback()
+    return "\n".join(f"op {r[0]} {r[1]}: action {r[2]} {r[3]} x{r[4]}" for r in rows)
+
+
 def first_action_started(log, action_ids: set[int]) -> bool:
     return any(int(i) in action_ids for i, _, _ in W.runs(log, "action"))
 
@@ -64,7 +77,9 @@ def test_operations_complete_and_completed_actions_never_rerun_across_30_consume
                 "reliability.crash",
                 globals={"log": str(log), "n": n, "pause": 0.3},
                 branches={"main": ACTIONS},
-                retry_delay=0,  # a run its consumer took down counts as an attempt
+                # A run its consumer took down counts as an attempt: enough for every kill.
+                retries=CRASHES,
+                retry_delay=0,
             )
             first = op.actions[0].id
         # Kill at a random moment of the operation's run (its actions take 0 to 0.3 s each).
@@ -78,12 +93,15 @@ def test_operations_complete_and_completed_actions_never_rerun_across_30_consume
         processes.kill(consumer, signal.SIGKILL)
         consumer = processes.consumer(env, workers=2, log=tmp_path / f"consumer{n}.log")
 
-    wait_until(
-        lambda: reap(app) >= 0 and completed_count(app) == CRASHES,
-        timeout=120,
-        interval=0.2,
-        message="every operation to complete",
-    )
+    try:
+        wait_until(
+            lambda: reap(app) >= 0 and completed_count(app) == CRASHES,
+            timeout=120,
+            interval=0.2,
+            message="every operation to complete",
+        )
+    except AssertionError:
+        raise AssertionError(f"operations left unfinished:\n{unfinished(app)}") from None
     with app.app_context():
         actions = db.session.execute(
             select(Action.id, Action.state, Action.attempts_count, Action.completed_at)

@@ -1,5 +1,6 @@
 """Soak: 200 Socket.IO clients connected to one web process for 5 minutes while activities are
-recorded at 100 per second. The web process's memory stays flat and no delivery is dropped.
+recorded at 100 per second, and one more client connects and disconnects over and over. The
+web process's memory and thread count stay flat and no delivery is dropped.
 
 The web process is a real ``flask beacon run --no-consumer`` on PostgreSQL + Redis; its
 resident memory is read from /proc every few seconds. ``BEACON_SOAK_SECONDS`` shortens the
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from tests.conftest import make_user
 from tests.reliability.cluster import WebProcess, worker_env
+from tests.support.live import SocketClient
 from tests.support.queue import wait_until
 from webapp.activity import Activity, record_activity
 from webapp.extensions import db
@@ -48,16 +50,32 @@ def produce(app, user_ids: list[int], stop: threading.Event, made: list[int]) ->
             n += 1
 
 
-def sample(web: WebProcess, stop: threading.Event, samples: list[tuple[float, int]]) -> None:
+def sample(web: WebProcess, stop: threading.Event, samples: list[tuple[float, int, int]]) -> None:
+    """(seconds in, RSS KiB, threads) of the web process every SAMPLE_EVERY seconds."""
     start = time.monotonic()
     while not stop.wait(SAMPLE_EVERY):
-        samples.append((time.monotonic() - start, web.rss_kib()))
+        samples.append((time.monotonic() - start, web.rss_kib(), web.threads()))
+
+
+def churn(web: WebProcess, person, stop: threading.Event, cycles: list[int]) -> None:
+    """Connect, wait until ready, disconnect; again until ``stop`` (sessions come and go)."""
+    session = web.login(person)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    while not stop.is_set():
+        sock = SocketClient().connect(web.url, cookie)
+        try:
+            wait_until(lambda sock=sock: sock.of("unread"), timeout=30, message="churn session")
+        finally:
+            sock.disconnect()
+        cycles.append(1)
+        stop.wait(0.2)
 
 
 def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
     app, backend, processes, tmp_path
 ):
     people = [make_user(app, f"soak{i}@example.com") for i in range(USERS)]
+    churner = make_user(app, "churn@example.com")
     web = WebProcess(processes, worker_env(backend.env()), tmp_path / "web.log")
     web.wait_ready()
     sockets = {p.id: [web.socket(p) for _ in range(CLIENTS_PER_USER)] for p in people}
@@ -66,10 +84,12 @@ def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
 
     stop = threading.Event()
     made: list[int] = []
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, int, int]] = []
+    cycles: list[int] = []
     threads = [
         threading.Thread(target=produce, args=(app, list(sockets), stop, made)),
         threading.Thread(target=sample, args=(web, stop, samples)),
+        threading.Thread(target=churn, args=(web, churner, stop, cycles)),
     ]
     for t in threads:
         t.start()
@@ -96,16 +116,19 @@ def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
             dropped += len(set(expected[uid]) - set(got))
             assert got == expected[uid], f"user {uid}"
     deliveries = sum(len(ids) for ids in expected.values()) * CLIENTS_PER_USER
-    warm = [kib for at, kib in samples if WARMUP / 2 <= at <= WARMUP]
-    last = [kib for at, kib in samples if at >= SECONDS - WARMUP / 2]
-    baseline, final = statistics.median(warm), statistics.median(last)
+    warm = [s for s in samples if WARMUP / 2 <= s[0] <= WARMUP]
+    last = [s for s in samples if s[0] >= SECONDS - WARMUP / 2]
+    baseline, final = (statistics.median(s[1] for s in part) for part in (warm, last))
     growth = (final - baseline) / baseline
+    thread_growth = min(s[2] for s in last) - max(s[2] for s in warm)
     print(
         f"\n[soak] {len(every)} clients, {SECONDS:.0f} s, {len(made)} activities "
         f"({len(made) / SECONDS:.0f}/s), {deliveries} deliveries, {dropped} dropped; web RSS "
         f"{baseline / 1024:.1f} MiB after warm-up -> {final / 1024:.1f} MiB at the end "
-        f"({growth:+.1%}), peak "
-        f"{max(k for _, k in samples) / 1024:.1f} MiB"
+        f"({growth:+.1%}), peak {max(s[1] for s in samples) / 1024:.1f} MiB; "
+        f"{len(cycles)} connect/disconnect cycles, web threads "
+        f"{warm[-1][2]} -> {last[-1][2]}"
     )
     assert len(made) >= RATE * SECONDS * 0.9  # the load was really applied
     assert growth < 0.10
+    assert len(cycles) > 0 and thread_growth <= 0  # every ended session's thread is gone

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import engineio
 import pytest
 import requests
 import socketio
@@ -38,6 +39,23 @@ def _quick_close(self, status=websocket.STATUS_NORMAL, reason=b"", timeout=0.2):
 
 websocket.WebSocket.close = _quick_close
 
+
+class _InOrderEngineIO(engineio.Client):
+    """Engine.IO's client runs each message's handler on a thread of its own, so two events
+    can be recorded in the opposite of the order they arrived in. Tests assert on that order:
+    handle messages one by one, on the reading thread (the recorders only append)."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _InOrderEngineIO
+
+
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 EVENTS = (
     "activity",
@@ -58,7 +76,7 @@ class SocketClient:
     """A python-socketio client on /notifications that records what it receives, in order."""
 
     def __init__(self) -> None:
-        self.client = socketio.Client(reconnection=False)
+        self.client = _InOrderClient(reconnection=False)
         self.events: list[tuple[str, Any, float]] = []
         self.lock = threading.Lock()
         for name in EVENTS:
