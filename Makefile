@@ -33,6 +33,11 @@ test: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest tests/soak -m soak -s $(PYTEST_ARGS)
 
+# Beacon's cost against raw baselines (raw SQL, Redis, Huey, Socket.IO): writes bench/RESULTS.md.
+# Adds PostgreSQL/Redis rows when TEST_DATABASE_URL / TEST_REDIS_URL are set.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -56,8 +56,10 @@ def app_for(kind: str, tmp: Path, *, redis: bool = False) -> Iterator:
         engine.dispose()
         settings["SQLALCHEMY_DATABASE_URI"] = f"{base}?options={quote(f'-csearch_path={schema}')}"
     if redis:
+        # The scaled mode as deployed: queue, job statuses and Socket.IO messages on Redis.
         settings["REDIS_URL"] = redis_url()
         settings["BEACON_JOB_STORE"] = "redis"
+        settings["BEACON_SOCKETIO_QUEUE"] = redis_url()
     app = create_app(settings)
     with app.app_context():
         db.create_all()
@@ -84,3 +86,20 @@ def app_for(kind: str, tmp: Path, *, redis: bool = False) -> Iterator:
 
 def database_kinds() -> list[str]:
     return ["sqlite", "postgresql"] if pg_url() else ["sqlite"]
+
+
+def child_env(app, tmp: Path) -> dict[str, str]:
+    """The app's settings as environment variables, for a process of its own."""
+    c = app.config
+    return {
+        **os.environ,
+        "BEACON_ENV": c.get("BEACON_ENV", "testing"),
+        "BEACON_INSTANCE_DIR": str(tmp),
+        "DATABASE_URL": c["SQLALCHEMY_DATABASE_URI"],
+        "BEACON_HUEY_NAME": c["BEACON_HUEY_NAME"],
+        "BEACON_HUEY_FILE": c["BEACON_HUEY_FILE"],
+        "BEACON_REDIS_PREFIX": c["BEACON_REDIS_PREFIX"],
+        "BEACON_JOB_STORE": c["BEACON_JOB_STORE"],
+        "REDIS_URL": c.get("REDIS_URL") or "",
+        "FLASK_APP": "webapp",
+    }

@@ -120,21 +120,43 @@ def machine() -> list[str]:
     return lines
 
 
-def write_results(results: Results, path: Path, services: list[str], seconds: float) -> None:
+def load_average() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def write_results(
+    results: Results,
+    path: Path,
+    services: list[str],
+    seconds: float,
+    *,
+    load: tuple[str, str] = ("", ""),
+    baselines: list[str] = (),
+    fixes: list[str] = (),
+) -> None:
+    met = sum(r.passed for r in results.rows)
     out = [
         "# Beacon benchmark results",
         "",
         "Written by `make bench` (`python -m bench.run`). Every figure is the median of "
-        f"{REPEATS} repeats after a warm-up; each ratio is Beacon ÷ the raw baseline measured "
-        "in the same run on the same machine.",
+        f"{REPEATS} repeats after a warm-up, Beacon and its baseline measured in alternation "
+        "in the same run on the same machine; each ratio is Beacon ÷ the raw baseline.",
         "",
         "## Machine",
         "",
         *machine(),
         *services,
         f"- Whole run: {seconds:.0f} s",
+        f"- Load average (1 / 5 / 15 min) at the start: {load[0]}; at the end: {load[1]}. "
+        "The machine is shared: other engineers' test suites ran during the measurement, so "
+        "absolute numbers are noisy (the alternation spreads that noise over both sides).",
         "",
         "## Figures",
+        "",
+        f"{met} of {len(results.rows)} rows meet their goal.",
         "",
         "| # | backend | what | Beacon | baseline | unit | ratio | goal | met |",
         "|---|---|---|---:|---:|---|---:|---|---|",
@@ -144,8 +166,14 @@ def write_results(results: Results, path: Path, services: list[str], seconds: fl
             f"| {r.figure} | {r.backend} | {r.what} | {r.beacon:,.3f} | {r.baseline:,.3f} | "
             f"{r.unit} | {r.ratio:.2f} | {r.goal} | {'yes' if r.passed else '**no**'} |"
         )
-    if results.notes:
-        out += ["", "## Notes", "", *[f"- {n}" for n in results.notes]]
+    notes = [f"{r.figure} {r.backend}, {r.what}: {r.notes}" for r in results.rows if r.notes]
+    notes += results.notes
+    if notes:
+        out += ["", "## Notes from this run", "", *[f"- {n}" for n in notes]]
+    if baselines:
+        out += ["", "## What each baseline is", "", *[f"- {b}" for b in baselines]]
+    if fixes:
+        out += ["", "## What the figures led to (before → after)", "", *fixes]
     path.write_text("\n".join(out) + "\n")
 
 

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from bench.backends import pg_url, redis_url
-from bench.harness import Results, write_results
+from bench.harness import Results, load_average, write_results
+from bench.notes import BASELINES, FIXES
 
 FIGURES = ["p1_activity", "p2_jobs", "p3_operations", "p4_delivery", "p5_feed", "p6_health"]
 
@@ -41,6 +42,7 @@ def main(argv: list[str]) -> int:
     wanted = argv or FIGURES
     results = Results()
     started = time.monotonic()
+    load_at_start = load_average()
     for name in wanted:
         try:
             module = importlib.import_module(f"bench.{name}")
@@ -50,8 +52,19 @@ def main(argv: list[str]) -> int:
                 continue
             raise
         module.run(results)
+    from bench import dataset
+
+    dataset.close_all()
     out = Path(__file__).with_name("RESULTS.md")
-    write_results(results, out, service_versions(), time.monotonic() - started)
+    write_results(
+        results,
+        out,
+        service_versions(),
+        time.monotonic() - started,
+        load=(load_at_start, load_average()),
+        baselines=BASELINES,
+        fixes=FIXES,
+    )
     print(f"wrote {out}")
     missed = [r for r in results.rows if not r.passed]
     return 1 if missed and "--strict" in sys.argv else 0
