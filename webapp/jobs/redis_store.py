@@ -19,19 +19,24 @@ import redis
 
 from webapp.jobs.store import JobStore, Record, Write, empty_record
 
-# ARGV: id, now, ttl, increment, flags, lease, task, owner, task_data, then three counted
-# lists (left out when all are empty): fields to set (name, value pairs), fields to delete,
-# fields to keep (pairs).
-# Flags: c = create only, a = one more attempt, r = rebase the rate, d = store task_data,
-# R = return the record. Plain arguments, not a JSON document: a progress write is the hot
-# path, and decoding JSON in Lua cost more than the rest of the script.
+# ARGV: id, a header "now ttl increment flags lease owner" (six words, "-" for an empty one),
+# task, task_data, then three counted lists (left out when all are empty): fields to set
+# (name, value pairs), fields to delete, fields to keep (pairs). Flags: c = create only,
+# a = one more attempt, r = rebase the rate, d = store task_data, R = return the record.
+# Few plain arguments, not a JSON document: a progress write is the hot path, decoding JSON
+# in Lua cost more than the rest of the script, and packing each argument costs the client.
 WRITE = """
 local key, recent, working, owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, now, ttl, incr, flags, lease, task, owner_id =
-  ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local id, task = ARGV[1], ARGV[3]
+local now, ttl, incr, flags, lease, owner_id =
+  string.match(ARGV[2], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+incr = tonumber(incr)
+if flags == '-' then flags = '' end
+if lease == '-' then lease = '' end
+if owner_id == '-' then owner_id = '' end
 local ttl_ms = math.max(1, math.floor(tonumber(ttl) * 1000))
 local function flag(f) return string.find(flags, f, 1, true) ~= nil end
-local i = 10
+local i = 5
 local nset = tonumber(ARGV[i] or '0')
 local set_from, set_to = i + 1, i + nset
 i = set_to + 1
@@ -62,7 +67,7 @@ if flag('r') then
   redis.call('HSET', key, 'rate_since', now,
              'rate_base', redis.call('HGET', key, 'progress') or '0')
 end
-if flag('d') then redis.call('HSET', key, '_task', ARGV[9]) end
+if flag('d') then redis.call('HSET', key, '_task', ARGV[4]) end
 if lease == 'take' then redis.call('ZADD', working, now, id)
 elseif lease == 'drop' then redis.call('ZREM', working, id) end
 if created then
@@ -177,17 +182,12 @@ class RedisStore(JobStore):
             self.working_key,
             self.owner_key(change.owner_id),
         ]
-        args = [
-            job_id,
-            _epoch(change.now),
-            str(change.expires_in),
-            change.increment,
-            flags,
-            change.lease or "",
-            change.task,
-            "" if change.owner_id is None else str(change.owner_id),
-            change.task_data or b"",
-        ]
+        owner = "-" if change.owner_id is None else str(change.owner_id)
+        header = (
+            f"{_epoch(change.now)} {change.expires_in!s} {change.increment} "
+            f"{flags or '-'} {change.lease or '-'} {owner}"
+        )
+        args = [job_id, header, change.task, change.task_data or b""]
         if flat or unset or keep:
             args += [len(flat), *flat, len(unset), *unset, len(keep), *keep]
         reply = self._write(keys=keys, args=args)
