@@ -9,9 +9,8 @@ from webapp.extensions import db
 from webapp.notifications.wake import WalWatch
 
 
-def test_wal_watch_notices_each_commit_once(ctx, backend):
-    if backend.name != "sqlite":
-        pytest.skip("the WAL watch is for the embedded SQLite database")
+@pytest.mark.backends("sqlite")
+def test_wal_watch_notices_each_commit_once(ctx):
     watch = WalWatch.for_url(db.engine.url)
     assert not watch.changed()
     record_activity("sync.completed")
@@ -19,7 +18,6 @@ def test_wal_watch_notices_each_commit_once(ctx, backend):
     assert not watch.changed()
 
 
-def test_no_wal_watch_for_a_server_database(ctx, backend):
-    if backend.name == "sqlite":
-        pytest.skip("a server database has no WAL file to watch")
+@pytest.mark.backends("pg_redis")
+def test_no_wal_watch_for_a_server_database(ctx):
     assert WalWatch.for_url(db.engine.url) is None
