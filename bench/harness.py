@@ -136,6 +136,7 @@ def write_results(
     load: tuple[str, str] = ("", ""),
     baselines: list[str] = (),
     fixes: list[str] = (),
+    misses: dict[str, str] | None = None,
 ) -> None:
     met = sum(r.passed for r in results.rows)
     out = [
@@ -174,6 +175,13 @@ def write_results(
         out += ["", "## What each baseline is", "", *[f"- {b}" for b in baselines]]
     if fixes:
         out += ["", "## What the figures led to (before → after)", "", *fixes]
+    missed = [
+        f"- {text}"
+        for figure, text in (misses or {}).items()
+        if any(r.figure == figure and not r.passed for r in results.rows)
+    ]
+    if missed:
+        out += ["", "## Goals missed in this run, and why", "", *missed]
     path.write_text("\n".join(out) + "\n")
 
 

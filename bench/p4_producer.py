@@ -10,11 +10,12 @@ called; prints ``done <achieved rate>`` after each run.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 
-WORKERS = 4
+WORKERS = int(os.environ.get("BENCH_PRODUCER_WORKERS", "4"))
 
 
 def produce(app, rate: float, count: int, first_user: int, users: int) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.backends import pg_url, redis_url
 from bench.harness import Results, load_average, write_results
-from bench.notes import BASELINES, FIXES
+from bench.notes import BASELINES, FIXES, MISSES
 
 FIGURES = ["p1_activity", "p2_jobs", "p3_operations", "p4_delivery", "p5_feed", "p6_health"]
 
@@ -64,6 +64,7 @@ def main(argv: list[str]) -> int:
         load=(load_at_start, load_average()),
         baselines=BASELINES,
         fixes=FIXES,
+        misses=MISSES,
     )
     print(f"wrote {out}")
     missed = [r for r in results.rows if not r.passed]
