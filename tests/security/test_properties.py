@@ -21,12 +21,13 @@ from webapp.events import EventMessage, queue_event
 from webapp.extensions import db, huey
 from webapp.operations import Action, Operation, start_operation
 
-EXAMPLES = 100
+EXAMPLES = 60
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
+    derandomize=True,  # the same examples every run: CI is repeatable
 )
 
 # -- values ------------------------------------------------------------------------------------
@@ -119,7 +120,8 @@ def same_json(stored, given_value) -> bool:
 @PROPERTY
 @given(
     key=valid_keys,
-    value=json_values,
+    # A bare integer must fit 64 bits (SQLite would turn a larger one into a float).
+    value=json_values.filter(lambda v: type(v) is not int or -(2**63) <= v < 2**63),
     message=st.none() | texts(max_size=200),
     system=st.booleans(),
     private=st.booleans(),
@@ -156,6 +158,7 @@ def test_record_activity_stores_valid_input_as_given(
         not_json.map(lambda v: {"value": v}),
         with_nul.map(lambda v: {"value": v}),
         huge_text.map(lambda v: {"value": v}),
+        st.sampled_from([2**63, -(2**63) - 1, 2**80]).map(lambda v: {"value": v}),
         st.sampled_from([1, b"m", "m" * 10_001, "nul\x00", "\udc80"]).map(lambda m: {"message": m}),
         st.just({"user_id": 987654}),  # no such user
         bad_ints.filter(lambda v: v is not None).map(lambda u: {"user_id": u}),
