@@ -7,7 +7,7 @@ from sqlalchemy import insert
 from bench.backends import app_for, database_kinds
 from bench.harness import Results, Row, paired, rate, temp_dir
 
-SINGLE = 1000
+SINGLE = 2000
 BULK = 1000
 #: Transactions of BULK rows per measurement: one alone lasts a few milliseconds.
 BATCHES = 10
