@@ -8,26 +8,44 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from webapp.database import utcnow
 from webapp.extensions import db
-from webapp.operations.context import ActionContext
-from webapp.operations.models import COMPLETED, FAILED, MAIN, PENDING, RUNNING, Action, Operation
+from webapp.operations import steps
+from webapp.operations.context import ActionContext, ActionRef
+from webapp.operations.models import (
+    COMPLETED,
+    FAILED,
+    MAIN,
+    PENDING,
+    RUNNING,
+    WAITING,
+    Action,
+    Operation,
+)
 from webapp.operations.service import (
     activity,
     commit_step,
+    enqueue_action,
+    eta_for,
     lease_seconds,
-    load_actions,
     lock_operation,
     make_next,
 )
+from webapp.operations.signals import announce
 
 log = logging.getLogger(__name__)
 
+#: An Action row, or an ActionRef: what the choice of the next action reads.
+Step = TypeVar("Step", Action, ActionRef)
 
-def next_after(actions: list[Action], current: Action, jump: Action | None) -> Action | None:
+
+def next_after(actions: Sequence[Step], current: Step, jump: Step | None) -> Step | None:
     """The jump target if it jumped; else the next incomplete action on its branch; else the
     first incomplete action on main; None when the operation is done."""
     if jump is not None:
@@ -48,51 +66,79 @@ def _held(action_id: int, token: str):
     )
 
 
+@dataclass(frozen=True)
+class OperationSubject:
+    """An operation as the subject of its activities, without loading it."""
+
+    id: int
+    name: str
+    owner_id: int | None
+    activity_subject_type: ClassVar[str] = "operation"
+
+    @property
+    def activity_subject_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def activity_user_id(self) -> int | None:
+        return self.owner_id
+
+
 def complete_action(action: ActionContext, token: str) -> bool:
     """Record a completed run, its globals and the next-action pointer in one transaction,
-    then enqueue the next action. False if the lease was lost (another run took over)."""
+    then enqueue the next action. False if the lease was lost (another run took over).
+
+    While this run holds the lease no other action of the operation runs, so the actions as
+    the claim read them still hold: the next action is chosen from them.
+    """
     now = utcnow()
-    op = lock_operation(action.operation_id)
-    actions = load_actions(action.operation_id)
-    by_id = {a.id: a for a in actions}
-    current = by_id[action.id]
-    jump = by_id[action.jump_target.id] if action.jump_target is not None else None
+    actions = action.actions
+    current = next(a for a in actions if a.id == action.id)
+    jump = action.jump_target
     if jump is not None and jump.state == COMPLETED:
-        jump = None  # cannot happen while one action runs at a time; never run it twice
-    last = db.session.scalar(select(func.max(Action.run_order)).where(Action.operation_id == op.id))
-    done = db.session.execute(
-        _held(action.id, token)
-        .values(
-            state=COMPLETED,
-            completed_at=now,
-            lease_holder=None,
-            lease_expires_at=None,
-            error_message=None,
-            stack_trace=None,
-            errored_at=None,
-            run_order=(last or 0) + 1,
-            jumped_to_id=jump.id if jump is not None else None,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
+        jump = None  # jump_to refuses completed targets; never run an action twice
+    nxt = next_after(actions, current, jump)
+    if nxt is None:
+        state, deadline = COMPLETED, None
+    else:
+        state = WAITING if nxt.perform_at is not None and nxt.perform_at > now else PENDING
+        eta = eta_for(nxt.perform_at, action.start_at)
+        deadline = max(now, eta or now) + lease_seconds()
+    params = {
+        "op_id": action.operation_id,
+        "aid": action.id,
+        "now": now,
+        "token": token,
+        "op_state": state,
+        "next_state": state,
+        "next_id": nxt.id if nxt is not None else None,
+        "op_completed_at": now if nxt is None else None,
+        "jump_id": jump.id if jump is not None else None,
+        "deadline": deadline,
+    }
+    if action.changes:
+        params["op_globals"] = {**action.initial_globals, **action.changes}
+    conn = db.session.connection()
+    done = (
+        conn.execute(steps.advance_operation(bool(action.changes)), params).rowcount == 1
+        and conn.execute(steps.complete_action(), params).rowcount == 1
+    )
+    if not done:
         db.session.rollback()
         log.warning("action %s lost its lease before completing; not recorded", action.id)
         return False
-    if action.changes:
-        op.globals = {**(op.globals or {}), **action.changes}
+    if nxt is not None:
+        conn.execute(steps.queue_action(), params)
+    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
     activity(
         op, "action_completed", True, f"{op.name}: {current.short_name} completed", system=True
     )
-    nxt = next_after(actions, current, jump)
     if nxt is None:
-        op.state = COMPLETED
-        op.completed_at = now
-        op.next_action_id = None
         activity(op, "completed", True, f"Operation {op.name} completed")
-    else:
-        make_next(op, nxt, now)
-    commit_step(op, nxt)
+    db.session.commit()
+    if nxt is not None:
+        enqueue_action(nxt.id, eta)
+    announce(op.id, state, op.name)
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,12 @@ class ActionRef:
     position: int
     name: str
     state: str
+    perform_at: dt.datetime | None = None
+
+    @property
+    def short_name(self) -> str:
+        """The callable's own name, without its module."""
+        return self.name.rpartition(":")[2]
 
 
 class ActionContext:
@@ -48,6 +55,7 @@ class ActionContext:
         attempt: int,
         globals_: Mapping[str, Any],
         actions: list[ActionRef],
+        start_at: dt.datetime | None = None,
     ) -> None:
         self.operation_id = operation_id
         self.operation_name = operation_name
@@ -58,13 +66,21 @@ class ActionContext:
         self.name = name
         self.attempt = attempt
         self._globals = copy.deepcopy(dict(globals_))
+        #: The globals as the claim read them (the base the changes are merged onto).
+        self.initial_globals = dict(globals_)
         self._actions = actions
+        self.start_at = start_at
         self.changes: dict[str, Any] = {}
         self.jump_target: ActionRef | None = None
 
     @property
     def action_id(self) -> int:
         return self.id
+
+    @property
+    def actions(self) -> list[ActionRef]:
+        """The operation's actions as they were when this run was claimed, in order."""
+        return list(self._actions)
 
     @property
     def idempotency_key(self) -> str:

@@ -18,11 +18,12 @@ import traceback
 import uuid
 
 from huey import crontab
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import select
 
 from webapp.activity import periodic_task
 from webapp.database import utcnow
 from webapp.extensions import db, huey
+from webapp.operations import steps
 from webapp.operations.advance import complete_action, fail_action, reap_action
 from webapp.operations.context import ActionContext, ActionRef
 from webapp.operations.models import (
@@ -33,7 +34,7 @@ from webapp.operations.models import (
     Action,
     Operation,
 )
-from webapp.operations.service import lease_seconds, lock_operation
+from webapp.operations.service import lease_seconds
 from webapp.operations.signals import announce
 from webapp.operations.spec import callable_for
 from webapp.queue import PRIORITIES
@@ -54,54 +55,24 @@ def lease_token() -> str:
 def claim_action(action_id: int, token: str) -> ActionContext | None:
     """Take the lease on a due action that is its operation's next one; None if not ours."""
     now = utcnow()
-    op_id = db.session.scalar(select(Action.operation_id).where(Action.id == action_id))
-    if op_id is None:
-        db.session.rollback()
-        return None
-    op = lock_operation(op_id)  # operation first, then action: one lock order everywhere
-    is_next = exists().where(
-        Operation.id == Action.operation_id,
-        Operation.next_action_id == Action.id,
-        Operation.state.in_(ACTIVE_STATES),
-        or_(Operation.start_at.is_(None), Operation.start_at <= now),
+    params = {"aid": action_id, "now": now}
+    conn = db.session.connection()
+    op = conn.execute(steps.claim_operation(), params).first()
+    taken = op is not None and (
+        conn.execute(
+            steps.claim_action(),
+            {**params, "token": token, "expires": now + lease_seconds()},
+        ).rowcount
+        == 1
     )
-    taken = db.session.execute(
-        update(Action)
-        .where(
-            Action.id == action_id,
-            Action.state.in_((PENDING, WAITING)),
-            or_(Action.perform_at.is_(None), Action.perform_at <= now),
-            is_next,
-        )
-        .values(
-            state=RUNNING,
-            lease_holder=token,
-            lease_expires_at=now + lease_seconds(),
-            started_at=now,
-            attempts_count=Action.attempts_count + 1,
-            attempts_left=Action.attempts_left - 1,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
+    if not taken:
         db.session.rollback()
         log.info("action %s not taken: not due, not next, or already running or done", action_id)
         return None
-    op.state = RUNNING
-    # Plain rows, not Action objects: nothing here changes them, and the ORM's load of every
-    # action of the operation was a large share of a short action's cost.
-    rows = db.session.execute(
-        select(
-            Action.id,
-            Action.branch,
-            Action.position,
-            Action.name,
-            Action.state,
-            Action.attempts_count,
-        )
-        .where(Action.operation_id == op_id)
-        .order_by(Action.id)
-    ).all()
+    rows = conn.execute(steps.operation_actions(), {"op_id": op.id}).all()
+    # Commit before the action runs: no transaction (on SQLite, no write lock) stays open
+    # while it works.
+    db.session.commit()
     me = next(a for a in rows if a.id == action_id)
     action = ActionContext(
         operation_id=op.id,
@@ -113,13 +84,12 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
         name=me.name,
         attempt=me.attempts_count,
         globals_=op.globals or {},
-        actions=[ActionRef(a.id, a.branch, a.position, a.name, a.state) for a in rows],
+        actions=[
+            ActionRef(a.id, a.branch, a.position, a.name, a.state, a.perform_at) for a in rows
+        ],
+        start_at=op.start_at,
     )
-    name = op.name
-    # Commit before the action runs: no transaction (on SQLite, no write lock) stays open
-    # while it works, and nothing loaded here is touched again after the commit.
-    db.session.commit()
-    announce(op_id, RUNNING, name)
+    announce(op.id, RUNNING, op.name)
     return action
 
 

@@ -151,7 +151,13 @@ def _insert(spec: OperationSpec) -> Operation:
 
 def eta_of(op: Operation, action: Action) -> dt.datetime | None:
     """When ``action`` may run: its perform_at, and for the first action the start time."""
-    times = [t for t in (action.perform_at, op.start_at) if t is not None]
+    return eta_for(action.perform_at, op.start_at)
+
+
+def eta_for(perform_at: dt.datetime | None, start_at: dt.datetime | None) -> dt.datetime | None:
+    """The later of an action's perform_at and its operation's start time (either may be
+    None)."""
+    times = [t for t in (perform_at, start_at) if t is not None]
     return max(times) if times else None
 
 
@@ -227,7 +233,7 @@ def load_actions(op_id: int) -> list[Action]:
     )
 
 
-def activity(op: Operation, key: str, value: Any, message: str, *, system: bool = False) -> None:
+def activity(op: Any, key: str, value: Any, message: str, *, system: bool = False) -> None:
     """An ``operation.<key>`` activity for the owner, inside the caller's transaction."""
     record_activity(
         f"operation.{key}",
