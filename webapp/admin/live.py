@@ -11,11 +11,18 @@ Both signals are sent in the process that made the change (a web process, an emb
 standalone consumer); the emit reaches browsers connected to other processes through the
 Socket.IO message queue (Redis) when there is one. Without one, only browsers connected to
 the process that made the change hear of it; the page shows the latest state when (re)loaded.
+
+An operation's updates go out at most every ``OPERATION_EVERY`` seconds, the latest always: a
+step of a short action changes the state twice in a few milliseconds, and each emit is a
+message-queue publish that no page can show faster than it can be read.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -69,10 +76,67 @@ def emit_to_admins(event: str, data: dict[str, Any]) -> None:
         log.exception("could not send %s to the admin room", event)
 
 
+#: Seconds between two live updates of one operation (the latest is always sent).
+OPERATION_EVERY = 0.1
+
+
+class LatestOnly:
+    """Per key: send at once if nothing was sent for that key in the last ``every`` seconds;
+    otherwise keep only the latest payload and send it when the interval is up."""
+
+    def __init__(self, every: float, send: Callable[[Flask, dict[str, Any]], None]) -> None:
+        self.every = every
+        self.send = send
+        self.lock = threading.Lock()
+        self.sent_at: dict[Any, float] = {}
+        self.held: dict[Any, dict[str, Any]] = {}
+
+    def submit(self, app: Flask, key: Any, payload: dict[str, Any]) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if key in self.held:  # a send is scheduled: it will carry this one
+                self.held[key] = payload
+                return
+            last = self.sent_at.get(key)
+            if last is not None and now - last < self.every:
+                self.held[key] = payload
+                timer = threading.Timer(self.every - (now - last), self._flush, (app, key))
+                timer.daemon = True
+                timer.start()
+                return
+            self.sent_at[key] = now
+            self._forget_old(now)
+        self.send(app, payload)
+
+    def _flush(self, app: Flask, key: Any) -> None:
+        with self.lock:
+            payload = self.held.pop(key, None)
+            self.sent_at[key] = time.monotonic()
+        if payload is not None:
+            self.send(app, payload)
+
+    def _forget_old(self, now: float) -> None:
+        if len(self.sent_at) > 1000:
+            for key in [k for k, t in self.sent_at.items() if now - t >= self.every]:
+                del self.sent_at[key]
+
+
+def _send_operation(app: Flask, payload: dict[str, Any]) -> None:
+    with app.app_context():
+        emit_to_admins("admin_operation", payload)
+
+
+_operations = LatestOnly(OPERATION_EVERY, _send_operation)
+
+
 @operation_changed.connect
 def on_operation_changed(op_id: int, **kwargs: Any) -> None:
-    emit_to_admins(
-        "admin_operation", {"id": op_id, "state": kwargs.get("state"), "name": kwargs.get("name")}
+    if not has_app_context() or _EXTENSION not in current_app.extensions:
+        return
+    _operations.submit(
+        current_app._get_current_object(),
+        op_id,
+        {"id": op_id, "state": kwargs.get("state"), "name": kwargs.get("name")},
     )
 
 

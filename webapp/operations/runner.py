@@ -56,23 +56,24 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
     """Take the lease on a due action that is its operation's next one; None if not ours."""
     now = utcnow()
     params = {"aid": action_id, "now": now}
-    conn = db.session.connection()
-    op = conn.execute(steps.claim_operation(), params).first()
-    taken = op is not None and (
-        conn.execute(
-            steps.claim_action(),
-            {**params, "token": token, "expires": now + lease_seconds()},
-        ).rowcount
-        == 1
-    )
-    if not taken:
-        db.session.rollback()
-        log.info("action %s not taken: not due, not next, or already running or done", action_id)
-        return None
-    rows = conn.execute(steps.operation_actions(), {"op_id": op.id}).all()
-    # Commit before the action runs: no transaction (on SQLite, no write lock) stays open
-    # while it works.
-    db.session.commit()
+    with steps.claim_transaction() as conn:
+        op = conn.execute(steps.claim_operation(), params).first()
+        taken = op is not None and (
+            conn.execute(
+                steps.claim_action(),
+                {**params, "token": token, "expires": now + lease_seconds()},
+            ).rowcount
+            == 1
+        )
+        if not taken:
+            conn.rollback()
+            log.info(
+                "action %s not taken: not due, not next, or already running or done", action_id
+            )
+            return None
+        # Committed as the block ends, before the action runs: no transaction (on SQLite, no
+        # write lock) stays open while it works.
+        rows = conn.execute(steps.operation_actions(), {"op_id": op.id}).all()
     me = next(a for a in rows if a.id == action_id)
     action = ActionContext(
         operation_id=op.id,
