@@ -82,38 +82,58 @@ OPERATION_EVERY = 0.1
 
 class LatestOnly:
     """Per key: send at once if nothing was sent for that key in the last ``every`` seconds;
-    otherwise keep only the latest payload and send it when the interval is up."""
+    otherwise keep only the latest payload, which one background thread sends when the
+    interval is up."""
 
     def __init__(self, every: float, send: Callable[[Flask, dict[str, Any]], None]) -> None:
         self.every = every
         self.send = send
-        self.lock = threading.Lock()
+        self.wakeup = threading.Condition()
         self.sent_at: dict[Any, float] = {}
-        self.held: dict[Any, dict[str, Any]] = {}
+        #: key -> (due time, app, latest payload)
+        self.held: dict[Any, tuple[float, Flask, dict[str, Any]]] = {}
+        self._thread: threading.Thread | None = None
 
     def submit(self, app: Flask, key: Any, payload: dict[str, Any]) -> None:
-        with self.lock:
+        with self.wakeup:
             now = time.monotonic()
-            if key in self.held:  # a send is scheduled: it will carry this one
-                self.held[key] = payload
+            if key in self.held:  # a send is due: it will carry this one instead
+                due, _, _ = self.held[key]
+                self.held[key] = (due, app, payload)
                 return
             last = self.sent_at.get(key)
             if last is not None and now - last < self.every:
-                self.held[key] = payload
-                timer = threading.Timer(self.every - (now - last), self._flush, (app, key))
-                timer.daemon = True
-                timer.start()
+                self.held[key] = (last + self.every, app, payload)
+                self._ensure_thread()
+                self.wakeup.notify()
                 return
             self.sent_at[key] = now
             self._forget_old(now)
         self.send(app, payload)
 
-    def _flush(self, app: Flask, key: Any) -> None:
-        with self.lock:
-            payload = self.held.pop(key, None)
-            self.sent_at[key] = time.monotonic()
-        if payload is not None:
-            self.send(app, payload)
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="beacon-admin-live", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self.wakeup:
+                while not self.held:
+                    self.wakeup.wait()
+                now = time.monotonic()
+                due = [key for key, (at, _, _) in self.held.items() if at <= now]
+                if not due:
+                    self.wakeup.wait(min(at for at, _, _ in self.held.values()) - now)
+                    continue
+                batch = [self.held.pop(key)[1:] for key in due]
+                for key in due:
+                    self.sent_at[key] = now
+            for app, payload in batch:
+                try:
+                    self.send(app, payload)
+                except Exception:  # a live update is a courtesy: keep the thread alive
+                    log.exception("held-back live update not sent")
 
     def _forget_old(self, now: float) -> None:
         if len(self.sent_at) > 1000:
