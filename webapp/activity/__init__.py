@@ -1,7 +1,8 @@
 """The Activity log: the immutable record of everything that goes on.
 
 Public API: ``Activity``, ``record_activity``, ``record_many``, ``ActivityStatusable``,
-``StatusChecker``, ``periodic_task``, the ``activity_committed`` signal (sent after commit).
+``StatusChecker``, ``periodic_task``, the ``activity_committed`` signal (sent after commit),
+``write_transaction`` (a short transaction of a hot path, with its activities).
 """
 
 from webapp.activity.health import (
@@ -20,6 +21,7 @@ from webapp.activity.service import (
     record_activity,
     record_many,
 )
+from webapp.activity.transaction import WriteTransaction, write_transaction
 
 __all__ = [
     "PERIODIC_TASKS",
@@ -36,6 +38,8 @@ __all__ = [
     "periodic_task",
     "record_activity",
     "record_many",
+    "WriteTransaction",
+    "write_transaction",
 ]
 
 from webapp.activity import retention  # noqa: E402,F401  (registers the retention task)

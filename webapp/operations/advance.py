@@ -10,10 +10,12 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar, TypeVar
 
 from sqlalchemy import select, update
 
+from webapp.activity import write_transaction
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.operations import steps
@@ -118,24 +120,27 @@ def complete_action(action: ActionContext, token: str) -> bool:
     }
     if action.changes:
         params["op_globals"] = {**action.initial_globals, **action.changes}
-    conn = db.session.connection()
-    done = (
-        conn.execute(steps.advance_operation(bool(action.changes)), params).rowcount == 1
-        and conn.execute(steps.complete_action(), params).rowcount == 1
-    )
-    if not done:
-        db.session.rollback()
-        log.warning("action %s lost its lease before completing; not recorded", action.id)
-        return False
-    if nxt is not None:
-        conn.execute(steps.queue_action(), params)
     op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
-    activity(
-        op, "action_completed", True, f"{op.name}: {current.short_name} completed", system=True
-    )
-    if nxt is None:
-        activity(op, "completed", True, f"Operation {op.name} completed")
-    db.session.commit()
+    with write_transaction() as tx:
+        done = (
+            tx.execute(steps.advance_operation(bool(action.changes)), params).rowcount == 1
+            and tx.execute(steps.complete_action(), params).rowcount == 1
+        )
+        if not done:
+            tx.rollback()
+            log.warning("action %s lost its lease before completing; not recorded", action.id)
+            return False
+        if nxt is not None:
+            tx.execute(steps.queue_action(), params)
+        record = partial(tx.record, subject=op, user_id=op.owner_id)
+        record(
+            "operation.action_completed",
+            True,
+            f"{op.name}: {current.short_name} completed"[:2000],
+            system=True,
+        )
+        if nxt is None:
+            record("operation.completed", True, f"Operation {op.name} completed"[:2000])
     if nxt is not None:
         enqueue_action(nxt.id, eta)
     announce(op.id, state, op.name)

@@ -20,7 +20,7 @@ import uuid
 from huey import crontab
 from sqlalchemy import select
 
-from webapp.activity import periodic_task
+from webapp.activity import periodic_task, write_transaction
 from webapp.database import utcnow
 from webapp.extensions import db, huey
 from webapp.operations import steps
@@ -56,7 +56,10 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
     """Take the lease on a due action that is its operation's next one; None if not ours."""
     now = utcnow()
     params = {"aid": action_id, "now": now}
-    with steps.claim_transaction() as conn:
+    # On PostgreSQL the claim commits without waiting for the disk: a claim lost in a
+    # database crash leaves the action pending with its start deadline, and the reaper runs
+    # it again, as after a consumer that died mid-run. The completion commits durably.
+    with write_transaction(durable=False) as conn:
         op = conn.execute(steps.claim_operation(), params).first()
         taken = op is not None and (
             conn.execute(

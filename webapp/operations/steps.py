@@ -12,14 +12,11 @@ short action.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
+from sqlalchemy import Update, bindparam, func, or_, select, update
 
 from webapp.database import UTCDateTime
-from webapp.extensions import db
 from webapp.operations.models import (
     ACTIVE_STATES,
     COMPLETED,
@@ -32,60 +29,6 @@ from webapp.operations.models import (
 
 OPERATION = Operation.__table__
 ACTION = Action.__table__
-
-
-class StepConnection:
-    """The connection a claim runs on; ``rollback()`` undoes it (else it commits)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.rolled_back = False
-
-    def execute(self, statement, params=None):
-        return self.conn.execute(statement, params)
-
-    def rollback(self) -> None:
-        self.rolled_back = True
-
-
-@contextmanager
-def claim_transaction() -> Iterator[StepConnection]:
-    """The claim's transaction: committed at the end of the block unless rolled back.
-
-    A pooled connection of its own, without the session's bookkeeping, unless the session
-    has a transaction open (then the session's: on SQLite a second writer would wait for it).
-    On PostgreSQL the claim's COMMIT does not wait for the disk (``synchronous_commit`` off
-    for this transaction alone): a claim lost in a database crash leaves the action pending
-    with its start deadline, and the reaper runs it again, as after a consumer that died
-    mid-run. Its completion commits durably.
-    """
-    session = db.session()
-    if session.in_transaction() or session.dirty:
-        step = StepConnection(session.connection())
-        try:
-            yield step
-        except BaseException:
-            session.rollback()
-            raise
-        if step.rolled_back:
-            session.rollback()
-        else:
-            session.commit()
-        return
-    with session.get_bind(Operation.__mapper__).connect() as conn:
-        trans = conn.begin()
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        step = StepConnection(conn)
-        try:
-            yield step
-        except BaseException:
-            trans.rollback()
-            raise
-        if step.rolled_back:
-            trans.rollback()
-        else:
-            trans.commit()
 
 
 def _now():
