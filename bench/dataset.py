@@ -3,7 +3,9 @@
 ``FEED_ROWS`` activities over ``USERS`` users (half spread evenly, half over ``HEAVY`` users,
 so some users have the 500+ rows a page 10 deep needs), plus ``PERIODIC_ROWS`` outcomes of
 ``TASKS`` periodic tasks (started, completed or failed). Rows go in through the database
-driver (COPY on PostgreSQL, executemany on SQLite): the loading is not what is measured.
+driver (COPY on PostgreSQL, executemany on SQLite): the loading is not what is measured. The
+database's own triggers fire for them as for any insert (they keep ``periodic_outcome``, each
+task's newest success and error).
 """
 
 from __future__ import annotations
@@ -174,6 +176,10 @@ def shared(kind: str):
             flush=True,
         )
         _open[kind] = app
+        # The app has started: what `flask beacon run` does before it serves.
+        from webapp.cli import settle_heap
+
+        settle_heap()
     return _open[kind].app_context()
 
 

@@ -72,6 +72,15 @@ def run(results: Results) -> None:
                 base, ours = paired(
                     lambda: sample("raw", raw_once, 3), lambda: sample("beacon", beacon_once, CALLS)
                 )
+                # The same answers as the lookups in the log itself.
+                conn = db.session.connection()
+                for row in StatusChecker.overview():
+                    for outcome, field in ((True, "last_success"), (False, "last_error")):
+                        found = conn.execute(lookup, {"n": row["name"], "t": outcome}).first()
+                        got = row[field]
+                        if (found[0] if found else None) != (got.id if got else None):
+                            raise RuntimeError(f"overview(): {row['name']} {field} {got}")
+                db.session.rollback()
                 engine = db.engine
                 event.listen(engine, "before_cursor_execute", count)
                 try:

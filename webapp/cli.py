@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -13,6 +14,16 @@ from webapp.extensions import huey, socketio
 from webapp.queue import install_stop_handler, start_embedded_consumer
 
 beacon_cli = AppGroup("beacon", help="Run Beacon.")
+
+
+def settle_heap() -> None:
+    """Once a server has started, before it serves: take what it has built so far (modules,
+    the app, its tables and routes, well over 100,000 objects that live as long as the
+    process) out of the garbage collector's view. Every full collection traversed all of them,
+    a pause of tens of milliseconds in whichever request allocated at the wrong moment; it now
+    traverses only what was made since."""
+    gc.collect()
+    gc.freeze()
 
 
 @beacon_cli.command("run")
@@ -37,6 +48,7 @@ def run_command(host: str, port: int, no_consumer: bool) -> None:
     for starter in app.extensions.get("beacon.web_starters", []):
         starter(app)
     click.echo(f"Beacon on http://{host}:{port}/ (consumer: {'off' if no_consumer else 'on'})")
+    settle_heap()
     # Flask refuses app.run() under its own CLI unless told this is deliberate.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:

@@ -12,6 +12,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from config import settings
+from webapp.database import loads_json
 from webapp.queue import make_huey
 
 
@@ -19,7 +20,9 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+#: Every engine decodes JSON with ``loads_json`` (the activity values true and false, read
+#: with every feed row, are looked up rather than parsed).
+db = SQLAlchemy(model_class=Base, engine_options={"json_deserializer": loads_json})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

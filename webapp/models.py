@@ -1,7 +1,7 @@
 """Imports every domain's models so that metadata (migrations, create_all) sees all tables."""
 
 from webapp.accounts.models import User
-from webapp.activity.models import Activity, ActivityDeletePermit
+from webapp.activity.models import Activity, ActivityDeletePermit, PeriodicOutcome
 from webapp.demo.models import ConnectedAccount
 from webapp.events.models import EventMessage
 from webapp.jobs.models import JobStatusField, JobStatusRow
@@ -18,6 +18,7 @@ __all__ = [
     "JobStatusField",
     "JobStatusRow",
     "Operation",
+    "PeriodicOutcome",
     "ReadCursor",
     "User",
 ]

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 
-from webapp.activity.models import Activity
+from webapp.activity.models import Activity, PeriodicOutcome
 from webapp.activity.queries import last_with_outcome
 from webapp.activity.service import record_activity, subject_identity
 from webapp.activity.validation import validate_key
@@ -24,23 +22,15 @@ from webapp.extensions import db, huey
 PERIODIC_SUBJECT = "periodic_task"
 
 
-#: What ``overview()`` reads of a task's last success and last error.
-OUTCOME_FIELDS = ("id", "created_at", "key", "value", "message")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A periodic task's last success or last error, as ``overview()`` reports it."""
+class Outcome(NamedTuple):
+    """A periodic task's last success or last error, as ``overview()`` reports it (a named
+    tuple: immutable, and built in a third of a frozen dataclass's time, 2,000 per call)."""
 
     id: int
     created_at: dt.datetime
     key: str
     value: Any
     message: str | None
-
-
-def _outcome(values) -> Outcome | None:
-    return None if values[0] is None else Outcome(*values)
 
 
 @dataclass(frozen=True)
@@ -151,54 +141,11 @@ def health_state(
     return "down"
 
 
-@functools.lru_cache(maxsize=4)
-def _overview_statement(dialect: str):
-    """``overview()``'s query, built once per dialect with the task names as one bound
-    parameter (an array on PostgreSQL, a JSON list on SQLite). Building it anew on every call
-    cost more than running it, and left reference cycles behind whose collection stalled the
-    process for tens of milliseconds."""
-    if dialect == "postgresql":
-        array = bindparam("names", type_=ARRAY(String))
-        listed = func.unnest(array).table_valued("value").render_derived()
-    else:
-        listed = func.json_each(bindparam("names", type_=String)).table_valued("value")
-    names = select(listed.c.value.label("value")).subquery("names")
-    table = Activity.__table__
-
-    def newest(outcome: bool):
-        a = table.alias()
-        return (
-            select(a.c.id)
-            .where(
-                a.c.subject_type == PERIODIC_SUBJECT,
-                a.c.subject_id == names.c.value,
-                a.c.outcome.is_(outcome),
-            )
-            .order_by(a.c.id.desc())
-            .limit(1)
-            .correlate(names)
-            .scalar_subquery()
-        )
-
-    # The two ids per task first, then the rows by primary key: a planner given the lookups
-    # inside join conditions may run them once per candidate row. Core columns, not ORM
-    # entities: building 2,000 Activity objects cost several times the query.
-    newest_ids = select(
-        names.c.value.label("name"),
-        newest(True).label("ok_id"),
-        newest(False).label("err_id"),
-    ).subquery("newest")
-    ok, err = table.alias("ok"), table.alias("err")
-    return (
-        select(
-            newest_ids.c.name,
-            *(ok.c[k] for k in OUTCOME_FIELDS),
-            *(err.c[k] for k in OUTCOME_FIELDS),
-        )
-        .select_from(newest_ids)
-        .outerjoin(ok, ok.c.id == newest_ids.c.ok_id)
-        .outerjoin(err, err.c.id == newest_ids.c.err_id)
-    )
+#: ``overview()``'s query: every row of the newest-outcome table (two at most per task),
+#: built once (building a statement costs more than running this one); table columns, so
+#: the rows are read without the ORM's compile and load steps.
+_c = PeriodicOutcome.__table__.c
+_OUTCOMES = select(_c.task, _c.activity_id, _c.created_at, _c.key, _c.outcome, _c.message)
 
 
 class StatusChecker:
@@ -247,23 +194,22 @@ class StatusChecker:
     @classmethod
     def overview(cls, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Every registered periodic task with its last success, last error (``Outcome`` or
-        None) and state, from one query (per task, two index lookups: the newest success and
-        the newest error)."""
+        None) and state, from one query over ``PeriodicOutcome`` (the newest success and the
+        newest error of each task, kept by the database as activities are written)."""
         specs = sorted(PERIODIC_TASKS.values(), key=lambda s: s.name)
         if not specs:
             return []
         now = now or utcnow()
-        dialect = db.engine.dialect.name
-        names = [s.name for s in specs]
-        param = names if dialect == "postgresql" else json.dumps(names)
-        rows = db.session.execute(_overview_statement(dialect), {"names": param})
-        width = len(OUTCOME_FIELDS)
-        by_name = {
-            row[0]: (_outcome(row[1 : 1 + width]), _outcome(row[1 + width :])) for row in rows
+        # The value of an activity with an outcome is that outcome (exactly True or False).
+        found = {
+            (task, outcome): Outcome(activity_id, created_at, key, outcome, message)
+            for task, activity_id, created_at, key, outcome, message in db.session.execute(
+                _OUTCOMES
+            ).all()
         }
         result = []
         for spec in specs:
-            ok, err = by_name.get(spec.name, (None, None))
+            ok, err = found.get((spec.name, True)), found.get((spec.name, False))
             result.append(
                 {
                     "name": spec.name,

@@ -82,6 +82,33 @@ class Activity(db.Model):
         )
 
 
+class PeriodicOutcome(db.Model):
+    """The newest success (``outcome`` true) and the newest error (false) of each periodic
+    task: a copy of those activities' columns, one row per task and outcome, so the health
+    overview reads one small table instead of looking up two rows per task in the log.
+
+    Kept by triggers on ``activity`` (below), in the transaction that inserts or deletes the
+    activity, whatever writes it (``record_activity``, the ORM, a bulk load):
+    ``rebuild_periodic_outcomes`` fills it from the log (the migration's backfill). Its
+    ``value`` is ``outcome`` itself: an activity has an outcome only when its value is exactly
+    True or False.
+    """
+
+    __tablename__ = "periodic_outcome"
+
+    #: The task's name (the activity's ``subject_id``; its ``subject_type`` is "periodic_task").
+    task: Mapped[str] = mapped_column(String(255), primary_key=True)
+    outcome: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    key: Mapped[str] = mapped_column(KeyString)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+# Its triggers are on activity: that table is created first, and dropped after it.
+PeriodicOutcome.__table__.add_is_dependent_on(Activity.__table__)
+
+
 class ActivityDeletePermit(db.Model):
     """A row here, inside the retention task's own transaction, is what lets it delete."""
 
@@ -134,3 +161,111 @@ for _statement in POSTGRES_TRIGGERS:
     event.listen(
         Activity.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
     )
+
+
+# The newest success and error of each periodic task (``PeriodicOutcome``), kept by the
+# database in the transaction that writes the activity. An insert moves the row forward only
+# to a newer id (concurrent PostgreSQL transactions may commit out of id order); deleting the
+# activity a row copies (retention) copies the newest remaining one instead. Only periodic
+# task outcomes run more than the trigger's condition.
+
+PERIODIC_OUTCOME_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER activity_periodic_outcome AFTER INSERT ON activity
+    WHEN NEW.subject_type = 'periodic_task' AND NEW.outcome IS NOT NULL
+    BEGIN
+      INSERT INTO periodic_outcome (task, outcome, activity_id, created_at, key, message)
+      VALUES (NEW.subject_id, NEW.outcome, NEW.id, NEW.created_at, NEW.key, NEW.message)
+      ON CONFLICT (task, outcome) DO UPDATE SET activity_id = excluded.activity_id,
+        created_at = excluded.created_at, key = excluded.key, message = excluded.message
+      WHERE excluded.activity_id > periodic_outcome.activity_id;
+    END""",
+    """CREATE TRIGGER activity_periodic_outcome_gone AFTER DELETE ON activity
+    WHEN OLD.subject_type = 'periodic_task' AND OLD.outcome IS NOT NULL AND EXISTS (
+      SELECT 1 FROM periodic_outcome p
+      WHERE p.task = OLD.subject_id AND p.outcome = OLD.outcome AND p.activity_id = OLD.id
+    )
+    BEGIN
+      DELETE FROM periodic_outcome WHERE task = OLD.subject_id AND outcome = OLD.outcome;
+      INSERT INTO periodic_outcome (task, outcome, activity_id, created_at, key, message)
+      SELECT subject_id, outcome, id, created_at, key, message FROM activity
+      WHERE subject_type = 'periodic_task' AND subject_id = OLD.subject_id
+        AND outcome = OLD.outcome
+      ORDER BY id DESC LIMIT 1;
+    END""",
+]
+
+PERIODIC_OUTCOME_POSTGRES_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION activity_periodic_outcome() RETURNS trigger AS $$
+    BEGIN
+      INSERT INTO periodic_outcome AS p (task, outcome, activity_id, created_at, key, message)
+      VALUES (NEW.subject_id, NEW.outcome, NEW.id, NEW.created_at, NEW.key, NEW.message)
+      ON CONFLICT (task, outcome) DO UPDATE SET activity_id = excluded.activity_id,
+        created_at = excluded.created_at, key = excluded.key, message = excluded.message
+      WHERE excluded.activity_id > p.activity_id;
+      RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER activity_periodic_outcome AFTER INSERT ON activity FOR EACH ROW
+    WHEN (NEW.subject_type = 'periodic_task' AND NEW.outcome IS NOT NULL)
+    EXECUTE FUNCTION activity_periodic_outcome()""",
+    """CREATE OR REPLACE FUNCTION activity_periodic_outcome_gone() RETURNS trigger AS $$
+    BEGIN
+      DELETE FROM periodic_outcome p
+      WHERE p.task = OLD.subject_id AND p.outcome = OLD.outcome AND p.activity_id = OLD.id;
+      IF FOUND THEN
+        INSERT INTO periodic_outcome (task, outcome, activity_id, created_at, key, message)
+        SELECT a.subject_id, a.outcome, a.id, a.created_at, a.key, a.message FROM activity a
+        WHERE a.subject_type = 'periodic_task' AND a.subject_id = OLD.subject_id
+          AND a.outcome = OLD.outcome
+        ORDER BY a.id DESC LIMIT 1;
+      END IF;
+      RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER activity_periodic_outcome_gone AFTER DELETE ON activity FOR EACH ROW
+    WHEN (OLD.subject_type = 'periodic_task' AND OLD.outcome IS NOT NULL)
+    EXECUTE FUNCTION activity_periodic_outcome_gone()""",
+]
+
+#: Removes them again (the migration's downgrade, and before the table is dropped).
+PERIODIC_OUTCOME_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS activity_periodic_outcome",
+    "DROP TRIGGER IF EXISTS activity_periodic_outcome_gone",
+]
+PERIODIC_OUTCOME_POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS activity_periodic_outcome ON activity",
+    "DROP TRIGGER IF EXISTS activity_periodic_outcome_gone ON activity",
+    "DROP FUNCTION IF EXISTS activity_periodic_outcome()",
+    "DROP FUNCTION IF EXISTS activity_periodic_outcome_gone()",
+]
+
+_outcomes = PeriodicOutcome.__table__
+for _statement in PERIODIC_OUTCOME_SQLITE_TRIGGERS:
+    event.listen(_outcomes, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in PERIODIC_OUTCOME_POSTGRES_TRIGGERS:
+    event.listen(_outcomes, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in PERIODIC_OUTCOME_SQLITE_DROP:
+    event.listen(_outcomes, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in PERIODIC_OUTCOME_POSTGRES_DROP:
+    event.listen(_outcomes, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+#: What the triggers keep ``periodic_outcome`` at, computed from the log: each periodic task's
+#: newest activity with outcome true and with outcome false (the migration's backfill).
+PERIODIC_OUTCOME_REBUILD = [
+    "DELETE FROM periodic_outcome",
+    """INSERT INTO periodic_outcome (task, outcome, activity_id, created_at, key, message)
+    SELECT subject_id, outcome, id, created_at, key, message FROM activity
+    WHERE id IN (
+      SELECT max(id) FROM activity
+      WHERE subject_type = 'periodic_task' AND outcome IS NOT NULL
+      GROUP BY subject_id, outcome
+    )""",
+]
+
+
+def rebuild_periodic_outcomes(connection) -> None:
+    """Fill ``periodic_outcome`` from the log, in the caller's transaction (after rows were
+    loaded with the triggers off, or to repair it)."""
+    for statement in PERIODIC_OUTCOME_REBUILD:
+        connection.execute(text(statement))
