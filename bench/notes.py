@@ -102,8 +102,9 @@ FIXES = [
     "else falls back to the generic path) and every engine decodes JSON with `loads_json`, "
     "which looks up `true`, `false` and `null` before parsing (psycopg's JSONB loader gets it "
     "too: 20,000 such values load in 24 ms instead of 65). Same values on both backends. "
-    "Ratio on SQLite 1.52 / 1.55 → 1.09-1.13 / 1.09-1.15 (p50 0.39-0.42 ms against "
-    "0.34-0.38 ms); PostgreSQL 1.07 / 1.10 → 1.07-1.17 (unchanged within noise). The p99 on "
+    "Ratio on SQLite 1.52 / 1.55 → 1.09-1.17 / 1.09-1.15 (p50 0.39-0.43 ms against "
+    "0.34-0.38 ms, three runs); PostgreSQL 1.07 / 1.10 → 1.06-1.17 / 1.07-1.20 (unchanged "
+    "within noise). The p99 on "
     "both fell from about 3 ms to under 1 ms with the heap fix under P6.",
     "- **P6, health overview** (before: p50 110 ms / p99 284 ms on SQLite, 91 / 285 ms on "
     "PostgreSQL). The query was fine (index lookups, about 15 ms); building 2,000 `Activity` "
@@ -127,7 +128,7 @@ FIXES = [
     "calls (timed with `gc.callbacks`); they stalled P5's p99 too. `flask beacon run` now "
     "calls `settle_heap()` (`gc.collect()` + `gc.freeze()`) once the server has started, "
     "and the bench's dataset app does the same once loaded: full collections now take "
-    "0.3-2.7 ms. After: SQLite p50 6.1-9.3 ms / p99 7.7-34 ms (34 on a run where the raw "
-    "feed query's own p99 jumped to 12 ms); PostgreSQL 8.8-8.9 / 11-14 ms; with the "
-    "collector paused, p99 5.8-6.3 / 12.6-14.6 ms.",
+    "0.3-2.7 ms. After (three runs, load average 1 to 8): SQLite p50 6.1-9.3 ms / p99 "
+    "7.7-34 ms (34 on a run where the raw feed query's own p99 jumped to 12 ms); "
+    "PostgreSQL 8.8-11.2 / 11-17 ms; with the collector paused, p99 5.8-6.8 / 12.6-19.2 ms.",
 ]
