@@ -63,10 +63,17 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode="threading",
         message_queue=app.config["BEACON_SOCKETIO_QUEUE"],
-        channel=f"beacon-socketio-{app.config['BEACON_HUEY_NAME']}",
+        channel=socketio_channel(app),
         logger=False,
         engineio_logger=False,
     )
+
+
+def socketio_channel(app: Flask) -> str:
+    """The Socket.IO message queue's channel of this deployment: another process emits to
+    this app's clients by publishing there (e.g. ``socketio.RedisManager(url,
+    channel=socketio_channel(app), write_only=True)``)."""
+    return f"beacon-socketio-{app.config['BEACON_HUEY_NAME']}"
 
 
 def register_blueprints(app: Flask) -> None:

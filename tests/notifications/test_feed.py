@@ -183,6 +183,18 @@ def test_unread_counts_of_many_users_agree_with_unread_count_of_each(ctx, people
     assert sorted(counts.values()) != [0, 0, 0]
 
 
+def test_read_state_agrees_with_read_flags_and_unread_counts(ctx, people):
+    ids = _mixed_read_state(people)
+    a, b, root = people
+    wanted = {a.id: ids, b.id: ids[::2], root.id: []}
+    for count_for in ([a.id, b.id, root.id], [b.id], []):
+        flags, counts, _ = feed.read_state(wanted, count_for)
+        assert flags == feed.read_flags(wanted)
+        assert counts == feed.unread_counts(count_for)
+    assert feed.read_state({}, [root.id]) == ({}, feed.unread_counts([root.id]), set())
+    assert feed.read_state({}) == ({}, {}, set())
+
+
 def test_bad_read_ids_raise_and_write_nothing(ctx, people):
     a, _, _ = people
     record_activity("sync.completed", user_id=a.id)

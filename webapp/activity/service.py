@@ -138,8 +138,15 @@ def _insert(rows: list[dict[str, Any]], commit: bool) -> list[int]:
     if commit and not session.in_transaction() and not session.dirty:
         # Nothing of the caller's to commit with them: the rows take a short transaction of
         # their own on a pooled connection, without the session's transaction bookkeeping.
-        with _unknown_owner(rows), session.get_bind(Activity.__mapper__).begin() as conn:
-            ids = _execute(conn, rows)
+        engine = session.get_bind(Activity.__mapper__)
+        if len(rows) == 1 and engine.dialect.name == "postgresql":
+            # One INSERT is atomic on its own: in autocommit it commits in one round trip,
+            # instead of three with the BEGIN and COMMIT around it.
+            with _unknown_owner(rows), engine.connect() as conn:
+                ids = _execute(conn.execution_options(isolation_level="AUTOCOMMIT"), rows)
+        else:
+            with _unknown_owner(rows), engine.begin() as conn:
+                ids = _execute(conn, rows)
         _send(list(rows))
         return ids
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal_column, select, text
 
 from webapp.activity import Activity
 from webapp.activity.queries import alerts_resolved_by
@@ -19,32 +19,28 @@ from webapp.notifications import feed
 if TYPE_CHECKING:
     from webapp.notifications.fanout import Fanout, Subscriber
 
-#: Rows read per query while catching up.
-BATCH = 500
+#: Rows read per query while catching up (a value is at most 64 KiB as JSON, so a batch
+#: stays within a few megabytes).
+BATCH = 200
 
-#: Light columns read for every row: enough to route it and to spot alert resolutions.
-ROUTE_COLUMNS = (
-    Activity.id,
-    Activity.user_id,
-    Activity.private,
-    Activity.system,
-    Activity.truthy,
-    Activity.subject_type,
-    Activity.subject_id,
-    Activity.base_key,
-    Activity.action_required,
-)
+#: Every column of the log: the rows read are routed and sent as they are, without a second
+#: query for the ones about to be sent (a Core select: no ORM objects to build either).
+LOG = Activity.__table__
 
 
 def read_after(read_max: int) -> list[Any]:
-    """The next rows of the log after ``read_max`` (route columns only), in id order."""
-    stmt = select(*ROUTE_COLUMNS).where(Activity.id > read_max).order_by(Activity.id)
+    """The next rows of the log after ``read_max``, in id order."""
+    stmt = select(LOG).where(LOG.c.id > read_max).order_by(LOG.c.id)
     return list(db.session.execute(stmt.limit(BATCH)).all())
 
 
 def read_ids(ids: list[int]) -> list[Any]:
-    """Route columns of these rows (the ones that exist now)."""
-    return list(db.session.execute(select(*ROUTE_COLUMNS).where(Activity.id.in_(ids))).all())
+    """These rows of the log (the ones that exist now)."""
+    found: list[Any] = []
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        found += db.session.execute(select(LOG).where(LOG.c.id.in_(chunk))).all()
+    return found
 
 
 def candidates(fan: Fanout, row: Any) -> list[Subscriber]:
@@ -67,46 +63,54 @@ def deliver(fan: Fanout, released: list[Any], late: list[Any]) -> None:
             and (row.id in late_ids or row.id > s.after)
         ]
         if subs:
-            plan.append((row.id, subs))
+            plan.append((row, subs))
     owners = {uid for uid in fan.by_user if fan.ready_subscribers(uid)}
-    resolutions = alert_resolutions([*released, *late], owners)
-    if not plan and not resolutions:
-        return
-    full = load([row_id for row_id, _ in plan])
-    send(fan, [(full[i], subs) for i, subs in plan if i in full], resolutions)
+    rows = [*released, *late]
+    if plan or any(row.truthy for row in rows):
+        send(fan, plan, [], alerts=(rows, owners))
 
 
-def load(ids: list[int]) -> dict[int, Activity]:
-    """Full rows by id (only those about to be sent: values may be large)."""
-    found: dict[int, Activity] = {}
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        rows = db.session.scalars(select(Activity).where(Activity.id.in_(chunk)))
-        found.update((a.id, a) for a in rows)
-    return found
-
-
-def alert_resolutions(rows: list[Any], owners: set[int]) -> list[tuple[Activity, int]]:
-    """(alert, resolver id) for open alerts of these owners that these rows resolved."""
+def alert_keys(rows: list[Any], owners: set[int]) -> Select | None:
+    """The (subject type, subject id, base key) of these owners' alerts (never private)
+    that a truthy row here may have resolved: only rows with one of these keys can have.
+    Rows of (3, 0, 0, subject type, subject id, base key), to be read on their own or
+    with the read state (``feed.read_state``). None if no row here can resolve an alert."""
     truthy = [r for r in rows if r.truthy]
     if not truthy or not owners:
-        return []
-    alerted = set(
-        db.session.execute(
-            select(Activity.subject_type, Activity.subject_id, Activity.base_key)
-            .distinct()
-            .where(
-                Activity.action_required.is_not(None),
-                Activity.user_id.in_(owners),
-                Activity.private.is_(False),
-                Activity.base_key.in_({r.base_key for r in truthy}),
-                Activity.id < max(r.id for r in truthy),
-            )
-        ).all()
+        return None
+    col = literal_column
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The alerts are read from their partial index, ``ix_activity_alerts``. SQLite costs
+        # it and ``ix_activity_user_id_id`` (the same columns over every row) alike and takes
+        # the one created last, which after the migrations is the one over every row.
+        source = text("activity INDEXED BY ix_activity_alerts")
+    else:
+        source = LOG
+    return (
+        select(col("3"), col("0"), col("0"), *map(col, ("subject_type", "subject_id", "base_key")))
+        .select_from(source)
+        .where(
+            col("action_required").is_not(None),
+            col("user_id").in_(owners),
+            col("private").is_(False),
+            col("base_key").in_({r.base_key for r in truthy}),
+            col("id") < max(r.id for r in truthy),
+        )
+        .distinct()
     )
+
+
+def alert_resolutions(
+    rows: list[Any], owners: set[int], keys: set[tuple] | None = None
+) -> list[tuple[Activity, int]]:
+    """(alert, resolver id) for open alerts of these owners that these rows resolved.
+    ``keys``: what ``alert_keys`` found, if it was read with another statement."""
+    if keys is None:
+        stmt = alert_keys(rows, owners)
+        keys = set() if stmt is None else {tuple(k[3:]) for k in db.session.execute(stmt)}
     out = []
-    for row in truthy:
-        if (row.subject_type, row.subject_id, row.base_key) not in alerted:
+    for row in rows:
+        if not row.truthy or (row.subject_type, row.subject_id, row.base_key) not in keys:
             continue
         for alert in alerts_resolved_by(row.id):
             if alert.user_id in owners and not alert.private:
@@ -116,18 +120,30 @@ def alert_resolutions(rows: list[Any], owners: set[int]) -> list[tuple[Activity,
 
 def send(
     fan: Fanout,
-    plan: list[tuple[Activity, list[Subscriber]]],
+    plan: list[tuple[Any, list[Subscriber]]],
     resolutions: list[tuple[Activity, int]],
+    alerts: tuple[list[Any], set[int]] | None = None,
 ) -> None:
-    """Emit ``activity`` (+ ``alert``), then ``alert_resolved``, then ``unread``."""
+    """Emit ``activity`` (+ ``alert``), then ``alert_resolved``, then ``unread``. The rows
+    (``Activity`` objects or rows of the log) are sent to the sessions planned for each.
+    ``alerts``: rows and owners whose ``alert_resolutions`` are sent too (which rows may have
+    resolved one is read with the read state: one statement for both)."""
     by_user: dict[int, list[int]] = {}
+    #: Users sent rows of their own feed: their unread count changed.
+    touched: set[int] = set()
     for activity, subs in plan:
         for s in subs:
             by_user.setdefault(s.user_id, []).append(activity.id)
-    cursors = feed.read_cursors(by_user)
-    read = feed.read_flags(by_user, cursors)
+            if activity.user_id == s.user_id and not activity.system:
+                touched.add(s.user_id)
+    counted = {uid for uid in touched if fan.ready_subscribers(uid)}
+    check = alert_keys(*alerts) if alerts else None
+    read, counts, keys = feed.read_state(by_user, counted, check)
+    if check is not None:
+        resolutions = [*resolutions, *alert_resolutions(*alerts, keys)]
+    if not plan and not resolutions:
+        return
     open_alerts = feed.open_alert_ids(a.id for a, _ in plan if a.action_required)
-    touched: set[int] = set()
     for activity, subs in plan:
         items: dict[int, dict] = {}
         for s in subs:
@@ -137,12 +153,10 @@ def send(
             if activity.id in open_alerts:
                 fan.emit(s.sid, "alert", items[s.user_id])
             s.sent.add(activity.id)
-            if activity.user_id == s.user_id and not activity.system:
-                touched.add(s.user_id)
     for alert, resolver_id in resolutions:
         for s in fan.ready_subscribers(alert.user_id):
             fan.emit(s.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id})
-    send_unread_many(fan, touched, cursors)
+    send_unread_many(fan, counted, counts=counts)
 
 
 def send_unread(fan: Fanout, user_id: int) -> None:
@@ -150,13 +164,15 @@ def send_unread(fan: Fanout, user_id: int) -> None:
 
 
 def send_unread_many(
-    fan: Fanout, user_ids: Iterable[int], cursors: dict[int, int] | None = None
+    fan: Fanout, user_ids: Iterable[int], counts: dict[int, int] | None = None
 ) -> None:
-    """Each of these users' ready sessions gets their unread count (one count query)."""
+    """Each of these users' ready sessions gets their unread count (one count query, unless
+    ``counts`` has them already)."""
     subs = {uid: s for uid in user_ids if (s := fan.ready_subscribers(uid))}
     if not subs:
         return
-    counts = feed.unread_counts(subs, cursors)
+    if counts is None or not set(subs) <= set(counts):
+        counts = feed.unread_counts(subs)
     for uid, sessions in subs.items():
         for s in sessions:
             fan.emit(s.sid, "unread", {"count": counts[uid]})

@@ -16,19 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     exists,
     func,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -193,6 +198,95 @@ def read_flags(
             if activity_id in above[uid]:
                 done[uid].add(activity_id)
     return done
+
+
+class ReadState(NamedTuple):
+    flags: dict[int, set[int]]
+    counts: dict[int, int]
+    #: The rows of ``extra``, less their first three columns.
+    extra: set[tuple]
+
+
+def read_state(
+    wanted: Mapping[int, Iterable[int]], count_for: Iterable[int] = (), extra: Any = None
+) -> ReadState:
+    """``read_flags(wanted)`` and ``unread_counts(count_for)`` in one statement: the fan-out
+    asks both for every batch it sends, and each round trip to the database delays the
+    batch. Each user's cursor, their marks among these ids, and the unread count of each
+    user of ``count_for`` (their rows above their own cursor: one index range per user).
+    ``extra``: a SELECT of rows (3, 0, 0, strings...) read in the same statement (the
+    fan-out's question about alerts)."""
+    wanted = {uid: list(ids) for uid, ids in wanted.items()}
+    count_for = set(count_for)
+    users = sorted(set(wanted) | count_for)
+    rc, marks = ReadCursor.__table__.c, ActivityRead.__table__.c
+    parts = []
+    if users:
+        parts.append(
+            select(literal_column("0"), rc.user_id, rc.last_read_id).where(rc.user_id.in_(users))
+        )
+    readers = sorted(uid for uid, ids in wanted.items() if ids)
+    all_ids = sorted({i for ids in wanted.values() for i in ids})
+    for start in range(0, len(all_ids), 500):
+        parts.append(
+            select(literal_column("1"), marks.user_id, marks.activity_id).where(
+                marks.user_id.in_(readers), marks.activity_id.in_(all_ids[start : start + 500])
+            )
+        )
+    if count_for:
+        parts.append(_unread_count_part(sorted(count_for)))
+    if extra is not None:
+        pad = [cast(null(), String)] * (len(extra.selected_columns) - 3)
+        parts = [part.add_columns(*pad) for part in parts] + [extra]
+    cursors: dict[int, int] = dict.fromkeys(users, 0)
+    marked: dict[int, set[int]] = {uid: set() for uid in users}
+    counts: dict[int, int] = dict.fromkeys(count_for, 0)
+    found: set[tuple] = set()
+    if parts:
+        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+        for row in db.session.execute(stmt):
+            kind, key, value = row[:3]
+            if kind == 0:
+                cursors[key] = value or 0
+            elif kind == 1:
+                marked[key].add(value)
+            elif kind == 2:
+                counts[key] = value
+            else:
+                found.add(tuple(row[3:]))
+    flags = {
+        uid: {i for i in ids if i <= cursors[uid] or i in marked[uid]}
+        for uid, ids in wanted.items()
+    }
+    return ReadState(flags, counts, found)
+
+
+def _unread_count_part(user_ids: list[int]) -> Select:
+    """(2, user id, unread count) of these users: a count per user, correlated with the
+    user's row and cursor, so that each is one range of ``ix_activity_user_id_id`` above the
+    cursor (a join instead lets PostgreSQL hash-join the whole log)."""
+    from webapp.accounts.models import User
+
+    users, a = User.__table__.c, Activity.__table__.c
+    cursors, marks = ReadCursor.__table__, ActivityRead.__table__.c
+    marked = exists().where(marks.user_id == a.user_id, marks.activity_id == a.id)
+    count = (
+        select(func.count())
+        .select_from(Activity.__table__)
+        .where(
+            a.user_id == users.id,
+            a.id > func.coalesce(cursors.c.last_read_id, 0),
+            a.private.is_(False),
+            a.system.is_(False),
+            ~marked,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(literal_column("2"), users.id, count)
+        .select_from(User.__table__.outerjoin(cursors, cursors.c.user_id == users.id))
+        .where(users.id.in_(user_ids))
+    )
 
 
 def items_for(user_id: int, rows: list[Any]) -> list[dict[str, Any]]:
