@@ -5,7 +5,10 @@ exactly what ``flask --app webapp beacon run`` serves, and one more route,
 ``GET /__bench/raw?rate=R&count=N``: a thread in this process then emits ``bench_raw`` events
 straight to the connected sessions (the same server, the same sockets, the same
 ``emit(..., to=sid, ignore_queue=True)`` the fan-out uses), round robin over the users, paced
-at R per second. That is the raw Socket.IO emit P4 compares delivery with.
+at R per second: the raw Socket.IO emit P4 compares delivery with where there is no message
+queue (the embedded default). And ``GET /__bench/sessions``: the connected sessions by user
+(``{user_id: [sid, ...]}``), for the producer's raw emit through the Socket.IO message queue
+(the baseline with Redis, see ``bench.p4_producer``).
 """
 
 from __future__ import annotations
@@ -66,5 +69,11 @@ def create_bench_app() -> Flask:
         count = int(request.args["count"])
         threading.Thread(target=emit_raw, args=(app, rate, count), daemon=True).start()
         return {"ok": True}
+
+    @app.get("/__bench/sessions")
+    def bench_sessions():
+        fan = app.extensions["beacon.fanout"]
+        with fan.lock:
+            return {str(user): sorted(sids) for user, sids in fan.by_user.items()}
 
     return app
