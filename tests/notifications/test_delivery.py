@@ -130,3 +130,28 @@ def test_separate_consumer_process_delivers_exactly_once_in_order(
         f"\n[latency {backend.name}] record_activity in a consumer process -> client: "
         f"median {median:.1f} ms, p99 {p99:.1f} ms over {count}"
     )
+
+
+def test_alert_resolutions_read_with_the_read_state_are_those_of_their_own_query(ctx, subscriber):
+    from sqlalchemy import text
+
+    from webapp.notifications import delivery, feed
+
+    other = record_activity("sync.status", True, user_id=subscriber.id)
+    alert = record_activity("sync.status", False, user_id=subscriber.id, action_required="reauth")
+    fixed = record_activity("sync.status", True, user_id=subscriber.id)
+    rows = delivery.read_ids([other.id, fixed.id])
+    owners = {subscriber.id}
+    keys = feed.read_state({}, (), delivery.alert_keys(rows, owners)).extra
+    for found in (
+        delivery.alert_resolutions(rows, owners),
+        delivery.alert_resolutions(rows, owners, keys),
+    ):
+        assert [(a.id, resolver) for a, resolver in found] == [(alert.id, fixed.id)]
+    assert delivery.alert_resolutions(rows, {subscriber.id + 1}) == []
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The partial index of alerts, whatever order the indexes were created in.
+        stmt = delivery.alert_keys(rows, owners)
+        sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(r[3] for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "ix_activity_alerts" in plan
