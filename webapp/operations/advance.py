@@ -10,7 +10,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import ClassVar, TypeVar
 
 from sqlalchemy import select, update
@@ -26,7 +25,6 @@ from webapp.operations.models import (
     MAIN,
     PENDING,
     RUNNING,
-    WAITING,
     Action,
     Operation,
 )
@@ -38,6 +36,7 @@ from webapp.operations.service import (
     lease_seconds,
     lock_operation,
     make_next,
+    queued_state,
 )
 from webapp.operations.signals import announce
 
@@ -103,23 +102,20 @@ def complete_action(action: ActionContext, token: str) -> bool:
     if nxt is None:
         state, deadline = COMPLETED, None
     else:
-        state = WAITING if nxt.perform_at is not None and nxt.perform_at > now else PENDING
-        eta = eta_for(nxt.perform_at, action.start_at)
-        deadline = max(now, eta or now) + lease_seconds()
+        state, deadline = queued_state(nxt.perform_at, action.start_at, now)
     params = {
         "op_id": action.operation_id,
         "aid": action.id,
         "now": now,
         "token": token,
-        "op_state": state,
-        "next_state": state,
+        "state_after": state,
         "next_id": nxt.id if nxt is not None else None,
         "op_completed_at": now if nxt is None else None,
         "jump_id": jump.id if jump is not None else None,
         "deadline": deadline,
     }
     if action.changes:
-        params["op_globals"] = {**action.initial_globals, **action.changes}
+        params["op_globals"] = action.globals
     op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
     with write_transaction() as tx:
         done = (
@@ -132,17 +128,12 @@ def complete_action(action: ActionContext, token: str) -> bool:
             return False
         if nxt is not None:
             tx.execute(steps.queue_action(), params)
-        record = partial(tx.record, subject=op, user_id=op.owner_id)
-        record(
-            "operation.action_completed",
-            True,
-            f"{op.name}: {current.short_name} completed"[:2000],
-            system=True,
-        )
+        message = f"{op.name}: {current.short_name} completed"
+        activity(op, "action_completed", True, message, system=True, tx=tx)
         if nxt is None:
-            record("operation.completed", True, f"Operation {op.name} completed"[:2000])
+            activity(op, "completed", True, f"Operation {op.name} completed", tx=tx)
     if nxt is not None:
-        enqueue_action(nxt.id, eta)
+        enqueue_action(nxt.id, eta_for(nxt.perform_at, action.start_at))
     announce(op.id, state, op.name)
     return True
 

@@ -66,8 +66,6 @@ class ActionContext:
         self.name = name
         self.attempt = attempt
         self._globals = copy.deepcopy(dict(globals_))
-        #: The globals as the claim read them (the base the changes are merged onto).
-        self.initial_globals = dict(globals_)
         self._actions = actions
         self.start_at = start_at
         self.changes: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from webapp.activity import record_activity
+from webapp.activity import WriteTransaction, record_activity
 from webapp.database import utcnow
 from webapp.extensions import db
 from webapp.operations.models import (
@@ -161,16 +161,24 @@ def eta_for(perform_at: dt.datetime | None, start_at: dt.datetime | None) -> dt.
     return max(times) if times else None
 
 
+def queued_state(
+    perform_at: dt.datetime | None, start_at: dt.datetime | None, now: dt.datetime
+) -> tuple[str, dt.datetime]:
+    """The state of an action made next (pending, or waiting until its perform_at) and the
+    deadline by which it must have started, or the reaper enqueues it again."""
+    state = WAITING if perform_at is not None and perform_at > now else PENDING
+    eta = eta_for(perform_at, start_at)
+    return state, max(now, eta or now) + lease_seconds()
+
+
 def make_next(op: Operation, action: Action, now: dt.datetime) -> None:
     """Point ``op`` at ``action``: pending, or waiting until its perform_at."""
-    eta = eta_of(op, action)
-    state = WAITING if action.perform_at is not None and action.perform_at > now else PENDING
+    state, deadline = queued_state(action.perform_at, op.start_at, now)
     op.next_action_id = action.id
     op.state = state
     action.state = state
     action.lease_holder = None
-    # The deadline by which it must have started, or the reaper enqueues it again.
-    action.lease_expires_at = max(now, eta or now) + lease_seconds()
+    action.lease_expires_at = deadline
 
 
 def commit_step(op: Operation, run_next: Action | None = None, *, detach: bool = False) -> None:
@@ -221,29 +229,24 @@ def lock_operation(op_id: int) -> Operation | None:
     ).scalar_one_or_none()
 
 
-def load_actions(op_id: int) -> list[Action]:
-    """The operation's actions, fresh, in declaration order."""
-    return list(
-        db.session.execute(
-            select(Action)
-            .where(Action.operation_id == op_id)
-            .order_by(Action.id)
-            .execution_options(populate_existing=True)
-        ).scalars()
-    )
-
-
-def activity(op: Any, key: str, value: Any, message: str, *, system: bool = False) -> None:
-    """An ``operation.<key>`` activity for the owner, inside the caller's transaction."""
-    record_activity(
-        f"operation.{key}",
-        value,
-        message[:2000],
-        subject=op,
-        user_id=op.owner_id,
-        system=system,
-        commit=False,
-    )
+def activity(
+    op: Any,
+    key: str,
+    value: Any,
+    message: str,
+    *,
+    system: bool = False,
+    tx: WriteTransaction | None = None,
+) -> None:
+    """An ``operation.<key>`` activity for the owner of ``op`` (an Operation, or anything
+    with its ``owner_id`` and activity identity), inside the caller's transaction: the
+    session's, or ``tx``."""
+    args = (f"operation.{key}", value, message[:2000])
+    options = {"subject": op, "user_id": op.owner_id, "system": system}
+    if tx is not None:
+        tx.record(*args, **options)
+    else:
+        record_activity(*args, **options, commit=False)
 
 
 def retry_operation(op_id: int) -> Operation:

@@ -103,7 +103,7 @@ def advance_operation(with_globals: bool) -> Update:
     """Point the operation at its next action (or end it), while ``aid`` is still its next
     one; with ``with_globals``, the globals the action changed as well."""
     values = {
-        "state": bindparam("op_state"),
+        "state": bindparam("state_after"),
         "next_action_id": bindparam("next_id"),
         "completed_at": bindparam("op_completed_at", type_=UTCDateTime()),
         "updated_at": _now(),
@@ -153,7 +153,7 @@ def queue_action() -> Update:
         update(ACTION)
         .where(ACTION.c.id == bindparam("next_id"))
         .values(
-            state=bindparam("next_state"),
+            state=bindparam("state_after"),
             lease_holder=None,
             lease_expires_at=bindparam("deadline", type_=UTCDateTime()),
         )
