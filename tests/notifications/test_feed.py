@@ -170,28 +170,22 @@ def _mixed_read_state(people) -> list[int]:
     return ids
 
 
-def test_read_flags_of_many_users_agree_with_read_ids_of_each(ctx, people):
-    ids = _mixed_read_state(people)
-    wanted = {p.id: ids for p in people}
-    assert feed.read_flags(wanted) == {p.id: feed.read_ids(p.id, ids) for p in people}
-
-
 def test_unread_counts_of_many_users_agree_with_unread_count_of_each(ctx, people):
     _mixed_read_state(people)
-    counts = feed.unread_counts(p.id for p in people)
+    counts = feed.read_state({}, [p.id for p in people]).counts
     assert counts == {p.id: feed.unread_count(p.id) for p in people}
     assert sorted(counts.values()) != [0, 0, 0]
 
 
-def test_read_state_agrees_with_read_flags_and_unread_counts(ctx, people):
+def test_read_state_agrees_with_read_ids_and_unread_count_of_each(ctx, people):
     ids = _mixed_read_state(people)
     a, b, root = people
     wanted = {a.id: ids, b.id: ids[::2], root.id: []}
     for count_for in ([a.id, b.id, root.id], [b.id], []):
         flags, counts, _ = feed.read_state(wanted, count_for)
-        assert flags == feed.read_flags(wanted)
-        assert counts == feed.unread_counts(count_for)
-    assert feed.read_state({}, [root.id]) == ({}, feed.unread_counts([root.id]), set())
+        assert flags == {uid: feed.read_ids(uid, wanted_ids) for uid, wanted_ids in wanted.items()}
+        assert counts == {uid: feed.unread_count(uid) for uid in count_for}
+    assert feed.read_state({}, [root.id]) == ({}, {root.id: feed.unread_count(root.id)}, set())
     assert feed.read_state({}) == ({}, {}, set())
 
 

@@ -166,13 +166,13 @@ def send_unread(fan: Fanout, user_id: int) -> None:
 def send_unread_many(
     fan: Fanout, user_ids: Iterable[int], counts: dict[int, int] | None = None
 ) -> None:
-    """Each of these users' ready sessions gets their unread count (one count query, unless
+    """Each of these users' ready sessions gets their unread count (one statement, unless
     ``counts`` has them already)."""
     subs = {uid: s for uid in user_ids if (s := fan.ready_subscribers(uid))}
     if not subs:
         return
     if counts is None or not set(subs) <= set(counts):
-        counts = feed.unread_counts(subs)
+        counts = feed.read_state({}, subs).counts
     for uid, sessions in subs.items():
         for s in sessions:
             fan.emit(s.sid, "unread", {"count": counts[uid]})

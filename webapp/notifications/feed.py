@@ -162,44 +162,6 @@ def read_ids(user_id: int, ids: Iterable[int]) -> set[int]:
     return done
 
 
-def read_cursors(user_ids: Iterable[int]) -> dict[int, int]:
-    """Each user's cursor (0 if never), in one query."""
-    ids = sorted(set(user_ids))
-    found: dict[int, int] = dict.fromkeys(ids, 0)
-    if ids:
-        stmt = select(ReadCursor.user_id, ReadCursor.last_read_id).where(
-            ReadCursor.user_id.in_(ids)
-        )
-        found.update((uid, last or 0) for uid, last in db.session.execute(stmt))
-    return found
-
-
-def read_flags(
-    wanted: Mapping[int, Iterable[int]], cursors: Mapping[int, int] | None = None
-) -> dict[int, set[int]]:
-    """For each user, which of their activity ids are read (``read_ids`` for many users, in
-    two queries, or one given their ``read_cursors``: the fan-out asks this for every batch
-    it sends)."""
-    wanted = {uid: list(ids) for uid, ids in wanted.items()}
-    if cursors is None or not set(wanted) <= set(cursors):
-        cursors = read_cursors(wanted)
-    done = {uid: {i for i in ids if i <= cursors[uid]} for uid, ids in wanted.items()}
-    above = {uid: {i for i in ids if i > cursors[uid]} for uid, ids in wanted.items()}
-    users = [uid for uid, ids in above.items() if ids]
-    all_ids = sorted({i for uid in users for i in above[uid]})
-    for start in range(0, len(all_ids), 500):
-        chunk = all_ids[start : start + 500]
-        marks = db.session.execute(
-            select(ActivityRead.user_id, ActivityRead.activity_id).where(
-                ActivityRead.user_id.in_(users), ActivityRead.activity_id.in_(chunk)
-            )
-        )
-        for uid, activity_id in marks:
-            if activity_id in above[uid]:
-                done[uid].add(activity_id)
-    return done
-
-
 class ReadState(NamedTuple):
     flags: dict[int, set[int]]
     counts: dict[int, int]
@@ -210,8 +172,9 @@ class ReadState(NamedTuple):
 def read_state(
     wanted: Mapping[int, Iterable[int]], count_for: Iterable[int] = (), extra: Any = None
 ) -> ReadState:
-    """``read_flags(wanted)`` and ``unread_counts(count_for)`` in one statement: the fan-out
-    asks both for every batch it sends, and each round trip to the database delays the
+    """``read_ids`` of many users (``wanted``: user id -> activity ids) and ``unread_count``
+    of many users (``count_for``) in one statement: the fan-out asks both for every batch it
+    sends, and each round trip to the database delays the
     batch. Each user's cursor, their marks among these ids, and the unread count of each
     user of ``count_for`` (their rows above their own cursor: one index range per user).
     ``extra``: a SELECT of rows (3, 0, 0, strings...) read in the same statement (the
@@ -400,43 +363,6 @@ def unread_count(user_id: int) -> int:
         .where(visible_condition(user_id), Activity.id > cursor, ~marked)
     )
     return db.session.scalar(stmt) or 0
-
-
-def unread_counts(
-    user_ids: Iterable[int], cursors: Mapping[int, int] | None = None
-) -> dict[int, int]:
-    """``unread_count`` of many users in two queries, or one given their ``read_cursors``
-    (the fan-out's bell counts). Users who share a cursor share one index range condition."""
-    user_ids = set(user_ids)
-    if cursors is None or not user_ids <= set(cursors):
-        cursors = read_cursors(user_ids)
-    else:
-        cursors = {uid: cursors[uid] for uid in user_ids}
-    if not cursors:
-        return {}
-    by_cursor: dict[int, list[int]] = {}
-    for uid, cursor in cursors.items():
-        by_cursor.setdefault(cursor, []).append(uid)
-    marked = exists().where(
-        ActivityRead.user_id == Activity.user_id, ActivityRead.activity_id == Activity.id
-    )
-    ranges = [
-        and_(Activity.user_id.in_(uids), Activity.id > cursor)
-        for cursor, uids in sorted(by_cursor.items())
-    ]
-    stmt = (
-        select(Activity.user_id, func.count())
-        .where(
-            or_(*ranges),
-            Activity.private.is_(False),
-            Activity.system.is_(False),
-            ~marked,
-        )
-        .group_by(Activity.user_id)
-    )
-    counts = dict.fromkeys(cursors, 0)
-    counts.update((uid, n) for uid, n in db.session.execute(stmt))
-    return counts
 
 
 def alert_items(user_id: int) -> list[dict[str, Any]]:
