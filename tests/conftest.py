@@ -15,6 +15,10 @@ os.environ.setdefault("BEACON_HUEY_FILE", os.path.join(_SESSION_TMP, "import-hue
 os.environ.setdefault("SECRET_KEY", "testing-only-secret")
 
 import pytest  # noqa: E402
+
+# Shared checks outside test modules keep pytest's detailed assertion messages.
+pytest.register_assert_rewrite("tests.reliability.contention")
+
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 

@@ -34,6 +34,16 @@ class Figures:
     requests: Counter = field(default_factory=Counter)
     locked: int = 0
 
+    def assert_nothing_locked_or_lost(self) -> None:
+        """No "database is locked", every request 200, and every written activity stored
+        and delivered once, in order."""
+        assert self.locked == 0
+        assert set(self.requests) == {"200"}
+        assert self.written > 0
+        assert self.stored == self.written
+        assert (self.duplicates, self.out_of_order) == (0, 0)
+        assert self.delivered == self.stored
+
 
 def hammer(web: WebProcess, session, stop: threading.Event, statuses: Counter) -> None:
     """Reads and writes of a logged-in user, as fast as the server answers, until ``stop``."""

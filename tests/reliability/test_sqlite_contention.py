@@ -20,9 +20,4 @@ def test_web_requests_and_four_writer_threads_never_lock_and_lose_nothing(
         f"\n[sqlite contention 10 s] {figures.written} activities by {WRITERS} threads, "
         f"{sum(figures.requests.values())} requests {dict(figures.requests)}"
     )
-    assert figures.locked == 0
-    assert set(figures.requests) == {"200"}
-    assert figures.written > 0
-    assert figures.stored == figures.written
-    assert (figures.duplicates, figures.out_of_order) == (0, 0)
-    assert figures.delivered == figures.stored
+    figures.assert_nothing_locked_or_lost()
