@@ -3,21 +3,29 @@ test asks), exports in the test's own folder, and builders for accounts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
 from tests.support.live import live_server  # noqa: F401  (fixture)
 
 
-@pytest.fixture
-def app_settings(tmp_path) -> dict:
+def demo_settings(tmp_path: Path, export_pause: float = 0.0) -> dict:
+    """Settings of a demo without dice (syncs succeed, accounts never expire, retried
+    actions pass unless a test says otherwise), exporting into the test's own folder."""
     return {
         "BEACON_DEMO_EXPIRY_CHANCE": 0.0,
         "BEACON_DEMO_SYNC_ERROR_RATE": 0.0,
         "BEACON_DEMO_FAILURE_RATE": 0.0,
         "BEACON_DEMO_EXPORT_DIR": str(tmp_path / "exports"),
-        "BEACON_DEMO_EXPORT_PAUSE": 0.0,
+        "BEACON_DEMO_EXPORT_PAUSE": export_pause,
     }
+
+
+@pytest.fixture
+def app_settings(tmp_path) -> dict:
+    return demo_settings(tmp_path)
 
 
 def make_accounts(app: Flask, user_id: int) -> dict[str, int]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tasks.demo.provider import expire_token
 from tasks.demo.sync import sync_accounts
 from tests.conftest import Person
+from tests.demo.conftest import demo_settings
 from tests.support.browser import ARTIFACTS, ConsoleErrors, chromium, log_in, screenshot
 from tests.support.queue import running_consumer
 from webapp.cli import DEMO_USERS
@@ -27,14 +28,7 @@ WAIT = 20_000  # ms: generous for a loaded machine; the steps take well under a 
 
 @pytest.fixture
 def app_settings(tmp_path) -> dict:
-    # No dice: syncs succeed and the retried action passes unless the test says otherwise.
-    return {
-        "BEACON_DEMO_EXPIRY_CHANCE": 0.0,
-        "BEACON_DEMO_SYNC_ERROR_RATE": 0.0,
-        "BEACON_DEMO_FAILURE_RATE": 0.0,
-        "BEACON_DEMO_EXPORT_DIR": str(tmp_path / "exports"),
-        "BEACON_DEMO_EXPORT_PAUSE": 0.02,
-    }
+    return demo_settings(tmp_path, export_pause=0.02)
 
 
 @pytest.fixture
