@@ -7,17 +7,15 @@ whatever the test did.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.support.live import SocketClient
+from tests.support.live import SocketClient, http_login
 from tests.support.processes import Processes
 from tests.support.services import free_port, wait_for_port
 
-CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 WORKLOAD = "tests.reliability.workload"
 
 
@@ -77,19 +75,7 @@ class WebProcess:
 
 
 def login(base_url: str, person: Any) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base_url}/login", timeout=30).text
-    token = CSRF_RE.search(page).group(1)
-    resp = session.post(
-        f"{base_url}/login",
-        data={"email": person.email, "password": person.password, "csrf_token": token},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert resp.status_code == 302, resp.text[:500]
-    home = session.get(f"{base_url}/", timeout=30).text
-    session.headers["X-CSRFToken"] = CSRF_RE.search(home).group(1)
-    return session
+    return http_login(base_url, person, timeout=30)
 
 
 def proc_status(pid: int, field: str) -> int:

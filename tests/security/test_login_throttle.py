@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from tests.conftest import csrf_token, make_user
-from tests.reliability.cluster import CSRF_RE, WebProcess
+from tests.reliability.cluster import WebProcess
+from tests.support.live import CSRF_RE
 from webapp.accounts.service import login_throttle
 
 ATTEMPTS = 4

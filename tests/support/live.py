@@ -40,6 +40,24 @@ def _quick_close(self, status=websocket.STATUS_NORMAL, reason=b"", timeout=0.2):
 websocket.WebSocket.close = _quick_close
 
 
+def http_login(base_url: str, person: Any, timeout: float = 10) -> requests.Session:
+    """A requests.Session logged in to the server at ``base_url`` as ``person`` (has .email
+    and .password), sending the CSRF token with every write."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=timeout).text
+    token = CSRF_RE.search(page).group(1)
+    resp = session.post(
+        f"{base_url}/login",
+        data={"email": person.email, "password": person.password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=timeout,
+    )
+    assert resp.status_code == 302, resp.text[:500]
+    home = session.get(f"{base_url}/", timeout=timeout).text
+    session.headers["X-CSRFToken"] = CSRF_RE.search(home).group(1)
+    return session
+
+
 class _InOrderEngineIO(engineio.Client):
     """Engine.IO's client runs each message's handler on a thread of its own, so two events
     can be recorded in the opposite of the order they arrived in. Tests assert on that order:
@@ -159,19 +177,7 @@ class LiveServer:
 
     def login(self, person: Any) -> requests.Session:
         """A requests.Session logged in as ``person`` (has .email and .password)."""
-        session = requests.Session()
-        page = session.get(f"{self.url}/login", timeout=10).text
-        token = CSRF_RE.search(page).group(1)
-        resp = session.post(
-            f"{self.url}/login",
-            data={"email": person.email, "password": person.password, "csrf_token": token},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert resp.status_code == 302, resp.text
-        home = session.get(f"{self.url}/", timeout=10).text
-        session.headers["X-CSRFToken"] = CSRF_RE.search(home).group(1)
-        return session
+        return http_login(self.url, person)
 
     @staticmethod
     def cookie_header(session: requests.Session | None) -> str | None:
