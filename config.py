@@ -89,8 +89,19 @@ class Config:
 
     ACTIVITY_RETENTION_DAYS = _int("ACTIVITY_RETENTION_DAYS", 90)
     BEACON_PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
-    BEACON_LOGIN_ATTEMPTS = _int("BEACON_LOGIN_ATTEMPTS", 10)
-    BEACON_LOGIN_WINDOW = _int("BEACON_LOGIN_WINDOW", 300)
+    # Login sessions end at logout, a password change, "sign out everywhere", or after this.
+    BEACON_SESSION_DAYS = _int("BEACON_SESSION_DAYS", 14)
+    # Failed logins (webapp/accounts/limits.py): one account from one address, one account
+    # from all addresses, one address over all accounts. Flask-Limiter rate strings.
+    BEACON_LOGIN_LIMIT = os.environ.get("BEACON_LOGIN_LIMIT", "5 per 5 minutes")
+    BEACON_LOGIN_ACCOUNT_LIMIT = os.environ.get("BEACON_LOGIN_ACCOUNT_LIMIT", "50 per hour")
+    BEACON_LOGIN_ADDRESS_LIMIT = os.environ.get("BEACON_LOGIN_ADDRESS_LIMIT", "100 per hour")
+    # Flask-Limiter: the storage is Redis when REDIS_URL is set (see create_app), else memory.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+    # Proxies in front of the web processes whose X-Forwarded-* headers are believed (0: none).
+    BEACON_TRUSTED_PROXIES = _int("BEACON_TRUSTED_PROXIES", 0)
 
     # Demo application.
     BEACON_DEMO_SYNC_MINUTES = _int("BEACON_DEMO_SYNC_MINUTES", 1)

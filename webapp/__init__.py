@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_socket_namespaces(app)
+    register_middleware(app)
     return app
 
 
@@ -35,6 +36,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any]) -> None:
     app.config.from_object(get_config(overrides.get("BEACON_ENV")))
     app.config.update(overrides)
     app.config.setdefault("BEACON_SOCKETIO_QUEUE", app.config.get("REDIS_URL"))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: export SECRET_KEY (make run creates instance/secret_key)"
@@ -44,17 +46,20 @@ def load_config(app: Flask, overrides: Mapping[str, Any]) -> None:
 def register_extensions(app: Flask) -> None:
     from webapp import models  # noqa: F401  (every table, for migrations and create_all)
     from webapp.database import configure_engine
-    from webapp.extensions import csrf, db, huey, migrate, socketio
+    from webapp.extensions import csrf, db, huey, limiter, migrate, socketio
+    from webapp.inputs import BoundedJSONProvider
     from webapp.queue import init_queue
-    from webapp.security import init_login
+    from webapp.security import init_security
 
+    app.json = BoundedJSONProvider(app)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    init_login(app)
+    limiter.init_app(app)
+    init_security(app)
     init_queue(app, huey)
     # Flask-SocketIO keeps a message-queue manager from an earlier init_app in this process;
     # each app gets the one its own settings name.
@@ -78,8 +83,10 @@ def socketio_channel(app: Flask) -> str:
 
 def register_blueprints(app: Flask) -> None:
     from webapp import accounts, admin, api, demo, home, notifications
+    from webapp.inputs import IdConverter
     from webapp.ui import add_nav, init_ui
 
+    app.url_map.converters["int"] = IdConverter  # every <int:...> is a bounded id
     init_ui(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts.bp)
@@ -93,10 +100,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from webapp.errors import register_errorhandlers as register
-    from webapp.security import set_security_headers
 
     register(app)
-    app.after_request(set_security_headers)
 
 
 def register_commands(app: Flask) -> None:
@@ -116,3 +121,10 @@ def register_socket_namespaces(app: Flask) -> None:
 
     init_socket(app)
     init_live(app)
+
+
+def register_middleware(app: Flask) -> None:
+    """Security headers on every response (Socket.IO's too); ProxyFix behind proxies."""
+    from webapp.security import wrap_wsgi
+
+    wrap_wsgi(app)

@@ -147,10 +147,26 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("sqlite_readonly"):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = bool(conn.get_execution_options().get("sqlite_readonly"))
+        # query_only stays set on the connection: switch it only when it must change (a
+        # connection that never read only pays nothing).
+        info = conn.connection.info
+        if info.get("query_only", False) != readonly:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(readonly)}")
+            info["query_only"] = readonly
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+#: Execution options of a transaction that only reads (see ``begin_read_only``).
+READ_ONLY = {"sqlite_readonly": True, "postgresql_readonly": True}
+
+
+def begin_read_only(session: Any) -> None:
+    """Begin ``session``'s transaction as one that cannot write: on SQLite a plain ``BEGIN``
+    (not the IMMEDIATE one that takes the write lock) under ``PRAGMA query_only``, on
+    PostgreSQL a ``READ ONLY`` transaction. A write in it fails in the database itself.
+    Call it before the session's first statement."""
+    session.connection(execution_options=READ_ONLY)
 
 
 def string_list_table(values: list[str], dialect_name: str, name: str = "names"):

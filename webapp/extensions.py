@@ -4,6 +4,8 @@ The Huey instance exists at import (``@huey.task`` needs it) and is built from `
 ``create_app`` rebinds its storage when the app's settings name another one.
 """
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -26,5 +28,7 @@ db = SQLAlchemy(model_class=Base, engine_options={"json_deserializer": loads_jso
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Rate limits (login failures); storage from RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set).
+limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
 huey = make_huey(settings())

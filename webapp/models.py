@@ -1,6 +1,6 @@
 """Imports every domain's models so that metadata (migrations, create_all) sees all tables."""
 
-from webapp.accounts.models import User
+from webapp.accounts.models import LoginSession, User
 from webapp.activity.models import Activity, ActivityDeletePermit, PeriodicOutcome
 from webapp.demo.models import ConnectedAccount
 from webapp.events.models import EventMessage
@@ -17,6 +17,7 @@ __all__ = [
     "EventMessage",
     "JobStatusField",
     "JobStatusRow",
+    "LoginSession",
     "Operation",
     "PeriodicOutcome",
     "ReadCursor",

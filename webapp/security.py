@@ -1,31 +1,54 @@
-"""Login wiring and the security headers every response carries."""
+"""What every request shares: who is asking (login sessions), that reading changes nothing,
+and the protective headers on every response.
+
+* Logins are sessions of ``webapp.accounts.sessions``: the cookie names a session row, so a
+  session can be ended and every copy of its cookie stops working.
+* GET, HEAD and OPTIONS only read: their requests' database transactions are read-only, so a
+  view that wrote on them would fail in the database, never quietly write. (CSRF protection
+  skips these methods; this is what makes skipping them safe.) Writes are POST views of their
+  own, never a branch on ``request.method``.
+* ``SecurityHeaders`` wraps the whole WSGI app, Socket.IO's endpoint included (it answers
+  outside Flask): CSP, nosniff, no framing, and ``Cache-Control: no-store`` on everything but
+  static files (pages, API answers and exports hold someone's data).
+* ``BEACON_TRUSTED_PROXIES``: how many proxies in front of the web processes set
+  ``X-Forwarded-For``/``-Proto``/``-Host``/``-Port`` (``ProxyFix``); without it, behind a
+  proxy every client has the proxy's address (login limits) and plain http (secure cookies).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from flask import Flask, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.database import begin_read_only
 from webapp.errors import error_response, wants_json
 from webapp.extensions import db, login_manager
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
 )
 
 
-def init_login(app: Flask) -> None:
-    from webapp.accounts.models import User
+def init_security(app: Flask) -> None:
+    """Log-ins through sessions, and read-only transactions for the safe methods."""
+    from webapp.accounts.sessions import user_for_token
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see this page."
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+    login_manager.user_loader(user_for_token)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -33,10 +56,42 @@ def init_login(app: Flask) -> None:
             return error_response(401, "login required")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
+    app.before_request(safe_methods_only_read)
 
-def set_security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+
+def safe_methods_only_read() -> None:
+    """GET, HEAD and OPTIONS: this request's transaction cannot write."""
+    if request.method in SAFE_METHODS and request.endpoint != "static":
+        begin_read_only(db.session)
+
+
+def wrap_wsgi(app: Flask) -> None:
+    """The middleware around everything this app serves (call once the rest is in place)."""
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, f"{app.static_url_path}/")
+    proxies = app.config["BEACON_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+
+
+class SecurityHeaders:
+    """Adds ``HEADERS`` (unless the response set its own) and ``Cache-Control: no-store``
+    (except under ``static_prefix``) to every response."""
+
+    def __init__(self, wsgi_app: Callable, static_prefix: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.static_prefix = static_prefix
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        static = environ.get("PATH_INFO", "").startswith(self.static_prefix)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            present = {name.lower() for name, _ in headers}
+            headers = [*headers, *((k, v) for k, v in HEADERS if k.lower() not in present)]
+            if not static:
+                headers = [(k, v) for k, v in headers if k.lower() != "cache-control"]
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)

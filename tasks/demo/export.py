@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from webapp.activity import Activity
+from webapp.database import begin_read_only
 from webapp.extensions import db
 from webapp.jobs import JobStatus, tracked_task
 
@@ -24,7 +25,7 @@ BATCH = 100
 COLUMNS = ("id", "created_at", "key", "value", "message", "subject_type", "subject_id")
 #: Exports stay downloadable (their status says whose they are) for a week.
 EXPORT_LIFETIME = 7 * 86400
-JOB_ID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+JOB_ID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 #: Spreadsheets run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,7 +37,7 @@ def export_dir() -> Path:
 
 def export_path(job_id: str) -> Path:
     """Where the export of this job is written; ValueError for anything but a job id."""
-    if not isinstance(job_id, str) or not JOB_ID_RE.match(job_id):
+    if not isinstance(job_id, str) or not JOB_ID_RE.fullmatch(job_id):
         raise ValueError(f"not an export id: {job_id!r:.60}")
     return export_dir() / f"{job_id}.csv"
 
@@ -51,7 +52,7 @@ def _begin_read() -> None:
     """Begin a reading transaction: on SQLite a plain BEGIN, not the IMMEDIATE one that
     would hold the write lock while a batch is read. Ends whatever read came before."""
     db.session.rollback()
-    db.session.connection(execution_options={"sqlite_readonly": True})
+    begin_read_only(db.session)
 
 
 def _cell(value: Any) -> Any:

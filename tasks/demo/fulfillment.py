@@ -29,7 +29,7 @@ PLANS = {
     "red": {"price_cents": 900, "branch": "red_subscriptions"},
     "blue": {"price_cents": 1900, "branch": "blue_subscriptions"},
 }
-REQUEST_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+REQUEST_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 
 class SubscriptionServiceUnavailable(RuntimeError):
@@ -100,7 +100,7 @@ def start_fulfillment(
     """
     if plan not in PLANS:
         raise ValueError(f"plan must be one of {sorted(PLANS)}, got {plan!r:.40}")
-    if not isinstance(request_id, str) or not REQUEST_ID_RE.match(request_id):
+    if not isinstance(request_id, str) or not REQUEST_ID_RE.fullmatch(request_id):
         raise ValueError(f"request id must be 32 hex digits, got {request_id!r:.40}")
     return start_operation(
         NAME,

@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from tests.admin import factories
+from tests.conftest import make_user
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "op_id": op_id,
         "action_id": failed_action,
         "event_id": factories.failed_event(app),
+        "user_id": make_user(app, "someone@example.com").id,
     }
 
 

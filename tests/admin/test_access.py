@@ -44,7 +44,7 @@ def admin_url(app: Flask, endpoint: str, ids: dict[str, object]) -> str:
 
 
 def test_the_admin_area_has_routes_to_check():
-    assert ("admin.operation_retry", "POST") in ADMIN_RULES
+    assert ("admin.operation_retry_confirmed", "POST") in ADMIN_RULES
     assert len(GET_RULES) >= 8
 
 

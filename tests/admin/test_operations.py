@@ -86,7 +86,7 @@ def test_list_is_keyset_paged(app, admin_client):
         ("?from=2024-02-01&to=2024-01-01", "from must be earlier than to"),
         ("?owner=nobody@example.com", "no user with email"),
         ("?before=abc", "before must be a whole number"),
-        ("?limit=0", "limit must be 1 to 200"),
+        ("?limit=0", "limit must be from 1 to 200"),
         ("?globals=no-equals-sign", "must look like key=value"),
         ("?globals=x%3D%5B%7B%7D%5D", "globals"),
     ],

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from tests.events import sample_events  # noqa: F401  (registers the sample events)
 from tests.support.queue import drain
+from webapp.accounts import log_in
 from webapp.accounts.models import User
 from webapp.events import EventMessage, queue_event
 from webapp.extensions import db, huey
@@ -90,7 +90,7 @@ def test_event_in_the_callers_transaction_is_enqueued_when_it_commits(ctx):
 
 
 def test_owner_defaults_to_the_logged_in_user(app, subscriber):
-    with app.test_request_context("/"):
-        login_user(db.session.get(User, subscriber.id))
+    with app.test_request_context("/", method="POST"):
+        log_in(db.session.get(User, subscriber.id))
         message = queue_event("record_label", label="a")
         assert db.session.get(EventMessage, message.id).owner_id == subscriber.id

@@ -27,12 +27,12 @@ def test_owner_id_keyword_is_stored_and_not_passed_to_the_function(ctx, subscrib
 
 
 def test_owner_defaults_to_the_logged_in_user_of_the_request(app, subscriber):
-    @app.route("/_test/start-job")
+    @app.post("/_test/start-job")
     def start_job():
         return {"id": jobs.add_numbers(1, 1).id}
 
     client = login(app.test_client(), subscriber)
-    job_id = client.get("/_test/start-job").get_json()["id"]
+    job_id = client.post("/_test/start-job").get_json()["id"]
     with app.app_context():
         assert JobStatus.get(job_id).owner_id == subscriber.id
 

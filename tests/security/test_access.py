@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from tests.conftest import csrf_token, login
 from webapp import create_app
@@ -19,7 +20,8 @@ from webapp import create_app
 #: Endpoints anyone may open. Adding one here is a decision: say why beside it.
 PUBLIC = {
     "static",  # CSS, JS, the vendored Socket.IO client
-    "accounts.login",  # the way in
+    "accounts.login",  # the way in: the form
+    "accounts.login_submit",  # and its POST
     "api.openapi_document",  # describes the API; holds no data
 }
 #: Values for URL arguments by name; ids point at nothing (access is decided before lookup).
@@ -51,8 +53,8 @@ def build_url(app: Flask, endpoint: str) -> str:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
-        values[name] = ARGUMENTS.get(name, MISSING_ID if converter == "IntegerConverter" else "x1")
+        numeric = isinstance(rule._converters[name], IntegerConverter)
+        values[name] = ARGUMENTS.get(name, MISSING_ID if numeric else "x1")
     with app.test_request_context():
         from flask import url_for
 

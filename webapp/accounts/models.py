@@ -1,11 +1,11 @@
-"""The User model: an email, a password hash and a role."""
+"""The User model (an email, a password hash and a role) and its login sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.activity.mixin import ActivityStatusable
@@ -26,6 +26,18 @@ class User(UserMixin, ActivityStatusable, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="subscriber")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: The login session this request was authenticated by (or that ``log_in`` just started),
+    #: with the token of its cookie; set on the loaded object, never stored.
+    login_session = None
+    session_token = None
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session cookie: the login session's token, never the
+        user's id, so a cookie stops working as soon as its session ends."""
+        if self.session_token is None:
+            raise RuntimeError("log users in with webapp.accounts.log_in (it starts a session)")
+        return self.session_token
+
     @property
     def activity_user_id(self) -> int:
         return self.id
@@ -36,3 +48,21 @@ class User(UserMixin, ActivityStatusable, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One logged-in browser: the SHA-256 of the token its cookie carries (never the token),
+    whose user it is, and until when. Ending a session deletes its row."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} of user {self.user_id}>"

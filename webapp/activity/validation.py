@@ -8,9 +8,9 @@ from typing import Any
 
 from webapp.database import check_id, check_storable_json, check_storable_text
 
-# \Z, not $: "$" also matches before a trailing newline, which would let "sync.completed\n" in.
-KEY_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*\Z")
-NAME_RE = re.compile(r"^[a-z0-9_]+\Z")
+# Matched with fullmatch: "^...$" also matches before a trailing newline ("sync.completed\n").
+KEY_RE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
+NAME_RE = re.compile(r"[a-z0-9_]+")
 MAX_KEY = 255
 MAX_VALUE_BYTES = 64 * 1024
 MAX_MESSAGE = 10_000
@@ -24,7 +24,7 @@ def validate_key(key: Any) -> str:
         raise ValueError(f"activity key must be a string, got {type(key).__name__} {key!r}")
     if len(key) > MAX_KEY:
         raise ValueError(f"activity key {key[:40]!r}... is {len(key)} characters (max {MAX_KEY})")
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise ValueError(
             f"invalid activity key {key!r}: use dotted lowercase segments of [a-z0-9_], "
             "e.g. 'sync.completed'"
@@ -69,7 +69,7 @@ def validate_message(message: Any) -> str | None:
 def validate_action(action_required: Any, action_url: Any) -> None:
     if action_required is not None and (
         not isinstance(action_required, str)
-        or not NAME_RE.match(action_required)
+        or not NAME_RE.fullmatch(action_required)
         or len(action_required) > 64
     ):
         raise ValueError(f"invalid action_required {action_required!r}: use [a-z0-9_], max 64")

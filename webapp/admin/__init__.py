@@ -4,20 +4,11 @@ Every route of the blueprint is for admins only (one ``before_request`` check, s
 cannot forget it): anonymous users are sent to log in, subscribers get 403.
 """
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from webapp.accounts.decorators import admin_required
-from webapp.admin.queries import read_only_transaction
 
 bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-def reads_take_no_write_lock() -> None:
-    """GET pages only read. On SQLite every other transaction begins IMMEDIATE (takes the
-    write lock): a long CSV export would stall every writer for its whole duration."""
-    if request.method in ("GET", "HEAD"):
-        read_only_transaction()
 
 
 @bp.before_request
@@ -36,4 +27,5 @@ from webapp.admin import (  # noqa: E402,F401
     operations,
     overview,
     templating,
+    users,
 )

@@ -18,11 +18,11 @@ from webapp.admin.params import (
 from webapp.admin.queries import (
     ActivityFilter,
     iter_activities,
-    read_only_transaction,
     search_activities,
     user_emails,
 )
-from webapp.database import utcnow
+from webapp.database import begin_read_only, utcnow
+from webapp.extensions import db
 
 
 def activity_filter() -> ActivityFilter:
@@ -64,7 +64,7 @@ def activity_export():
     def lines():
         # The request's own transaction ends when the view returns; the stream runs in a new
         # one, which must not hold SQLite's write lock for the whole export either.
-        read_only_transaction()
+        begin_read_only(db.session)
         yield from csv_lines(iter_activities(flt), user_emails)
 
     body = stream_with_context(lines())

@@ -9,7 +9,14 @@ from webapp.admin import bp
 from webapp.admin.operations import require_confirmation
 from webapp.admin.params import bad, choice_arg, int_arg, limit_arg, link, text_arg
 from webapp.admin.queries import user_emails
-from webapp.events import STATUSES, event_counts, get_event, list_events, retry_event
+from webapp.events import (
+    STATUSES,
+    EventMessage,
+    event_counts,
+    get_event,
+    list_events,
+    retry_event,
+)
 from webapp.events.models import FAILED
 from webapp.queue import PRIORITIES
 
@@ -41,9 +48,8 @@ def events():
     )
 
 
-@bp.route("/events/<int:event_id>/retry", methods=["GET", "POST"])
-def event_retry(event_id: int):
-    """Confirm, then queue a failed event again."""
+def _retry_target(event_id: int) -> tuple[EventMessage, str | None]:
+    """The event and why it cannot be retried now (None if it can)."""
     message = get_event(event_id)
     if message is None:
         abort(404, description=f"no event {event_id}")
@@ -53,9 +59,21 @@ def event_retry(event_id: int):
         else f"Event {event_id} ({message.name}) is {message.status}: only failed events can "
         "be retried."
     )
-    if request.method == "GET":
-        page = render_template("admin/confirm_event.html", message=message, refusal=refusal)
-        return page, 409 if refusal else 200
+    return message, refusal
+
+
+@bp.get("/events/<int:event_id>/retry")
+def event_retry(event_id: int):
+    """The confirm page: what retrying a failed event will do, or why it cannot."""
+    message, refusal = _retry_target(event_id)
+    page = render_template("admin/confirm_event.html", message=message, refusal=refusal)
+    return page, 409 if refusal else 200
+
+
+@bp.post("/events/<int:event_id>/retry")
+def event_retry_confirmed(event_id: int):
+    """Queue a failed event again."""
+    message, refusal = _retry_target(event_id)
     require_confirmation()
     if refusal:
         abort(409, description=refusal)

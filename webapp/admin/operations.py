@@ -1,8 +1,8 @@
 """/admin/operations: find operations, see one in full, retry it or re-run its failed action.
 
-Retry and re-run are two steps: a GET page that says what will happen, and a POST (with the
-CSRF token and ``confirm=yes``) that does it. Both answer 409 with the reason when the state
-does not allow it.
+Retry and re-run are two views each: a GET page that says what will happen (and never changes
+anything, HEAD included), and a POST (with the CSRF token and ``confirm=yes``) that does it.
+Both answer 409 with the reason when the state does not allow it.
 """
 
 from __future__ import annotations
@@ -98,16 +98,25 @@ def _retry_refusal(op: Operation) -> str | None:
     return None
 
 
-@bp.route("/operations/<int:op_id>/retry", methods=["GET", "POST"])
-def operation_retry(op_id: int):
-    """Confirm, then resume a failed operation from its failed action."""
+def _retry_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
+    """The operation, its failed action and why it cannot be retried now (None if it can)."""
     op = db.session.get(Operation, op_id)
     if op is None:
         abort(404, description=f"no operation {op_id}")
     failed = db.session.get(Action, op.next_action_id) if op.next_action_id else None
-    refusal = _retry_refusal(op)
-    if request.method == "GET":
-        return _confirm_page("retry", op, failed, refusal)
+    return op, failed, _retry_refusal(op)
+
+
+@bp.get("/operations/<int:op_id>/retry")
+def operation_retry(op_id: int):
+    """The confirm page: what a retry from the failed action will do, or why it cannot."""
+    return _confirm_page("retry", *_retry_target(op_id))
+
+
+@bp.post("/operations/<int:op_id>/retry")
+def operation_retry_confirmed(op_id: int):
+    """Resume a failed operation from its failed action."""
+    op, failed, refusal = _retry_target(op_id)
     require_confirmation()
     if refusal:
         abort(409, description=refusal)
@@ -119,21 +128,30 @@ def operation_retry(op_id: int):
     return redirect(url_for("admin.operation", op_id=op_id))
 
 
-@bp.route("/actions/<int:action_id>/rerun", methods=["GET", "POST"])
-def action_rerun(action_id: int):
-    """Confirm, then run one failed action again."""
+def _rerun_target(action_id: int) -> tuple[Operation, Action, str | None]:
+    """The action's operation, the action and why it cannot be re-run now (None if it can)."""
     action = db.session.get(Action, action_id)
     if action is None:
         abort(404, description=f"no action {action_id}")
-    op = action.operation
     refusal = (
         None
         if action.state == FAILED
         else f"Action {action_id} ({action.short_name}) is {action.state}, not failed: "
         "there is nothing to re-run."
     )
-    if request.method == "GET":
-        return _confirm_page("rerun", op, action, refusal)
+    return action.operation, action, refusal
+
+
+@bp.get("/actions/<int:action_id>/rerun")
+def action_rerun(action_id: int):
+    """The confirm page: what running one failed action again will do, or why it cannot."""
+    return _confirm_page("rerun", *_rerun_target(action_id))
+
+
+@bp.post("/actions/<int:action_id>/rerun")
+def action_rerun_confirmed(action_id: int):
+    """Run one failed action again."""
+    op, action, refusal = _rerun_target(action_id)
     require_confirmation()
     if refusal:
         abort(409, description=refusal)

@@ -12,9 +12,11 @@ from typing import Any
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from webapp.inputs import MAX_INT, parse_int
+
 MAX_TEXT = 255
 MAX_PAGE = 200
-_KEY_PREFIX_RE = re.compile(r"^[a-z0-9_.]*\Z")
+_KEY_PREFIX_RE = re.compile(r"[a-z0-9_.]*")
 _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
 
@@ -34,18 +36,15 @@ def text_arg(name: str, max_length: int = MAX_TEXT) -> str | None:
     return value
 
 
-def int_arg(name: str, *, minimum: int = 1, maximum: int | None = None) -> int | None:
+def int_arg(name: str, *, minimum: int = 1, maximum: int = MAX_INT) -> int | None:
     """A whole number (an id, a cursor, a limit), or None when absent or empty."""
-    raw = text_arg(name, 20)
+    raw = text_arg(name, 40)
     if raw is None:
         return None
-    if not re.fullmatch(r"-?\d+", raw):
-        bad(f"{name} must be a whole number, got {raw!r}")
-    value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" to {maximum}" if maximum is not None else " or more"
-        bad(f"{name} must be {minimum}{upper}, got {value}")
-    return value
+    try:
+        return parse_int(raw, name, minimum=minimum, maximum=maximum)
+    except ValueError as exc:
+        bad(str(exc))
 
 
 def user_arg(name: str) -> int | None:
@@ -53,7 +52,7 @@ def user_arg(name: str) -> int | None:
     from webapp.accounts import get_user_by_email
 
     value = text_arg(name)
-    if value is None or value.isdigit():
+    if value is None or (value.isascii() and value.isdigit()):
         return int_arg(name)
     user = get_user_by_email(value)
     if user is None:
@@ -104,7 +103,7 @@ def datetime_arg(name: str) -> dt.datetime | None:
 def key_prefix_arg(name: str = "key") -> str | None:
     """The start of an activity key: lowercase letters, digits, "_" and "."."""
     value = text_arg(name)
-    if value is not None and not _KEY_PREFIX_RE.match(value):
+    if value is not None and not _KEY_PREFIX_RE.fullmatch(value):
         bad(f"{name} {value!r} is not a key prefix: use lowercase letters, digits, _ and .")
     return value
 

@@ -14,12 +14,6 @@ from webapp.activity.queries import key_prefix_condition
 from webapp.extensions import db
 
 
-def read_only_transaction() -> None:
-    """Begin this session's transaction as a reader: on SQLite a plain BEGIN, not the
-    IMMEDIATE one that takes the write lock (a long page or export would stall writers)."""
-    db.session.connection(execution_options={"sqlite_readonly": True})
-
-
 @dataclass(frozen=True)
 class ActivityFilter:
     """What the activity search matches; None means "any"."""

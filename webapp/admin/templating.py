@@ -14,12 +14,28 @@ SECTIONS = (
     (
         "admin.operations",
         "Operations",
-        ("admin.operations", "admin.operation", "admin.operation_retry", "admin.action_rerun"),
+        (
+            "admin.operations",
+            "admin.operation",
+            "admin.operation_retry",
+            "admin.operation_retry_confirmed",
+            "admin.action_rerun",
+            "admin.action_rerun_confirmed",
+        ),
     ),
     ("admin.jobs", "Jobs", ("admin.jobs",)),
-    ("admin.events", "Events", ("admin.events", "admin.event_retry")),
+    (
+        "admin.events",
+        "Events",
+        ("admin.events", "admin.event_retry", "admin.event_retry_confirmed"),
+    ),
     ("admin.health", "Health", ("admin.health",)),
     ("admin.activity", "Activity", ("admin.activity", "admin.activity_export")),
+    (
+        "admin.users",
+        "Users",
+        ("admin.users", "admin.user_sign_out", "admin.user_sign_out_confirmed"),
+    ),
 )
 
 

@@ -41,23 +41,28 @@ def events_of(user_id: int, limit: int = 15) -> list[EventMessage]:
     )
 
 
-@bp.route("/events", methods=["GET", "POST"])
+@bp.get("/events")
 @login_required
 def events():
-    """A button per event and priority; POST queues one."""
-    if request.method == "POST":
-        name, priority = request.form.get("event", ""), request.form.get("priority", "")
-        if name not in DEMO_EVENTS:
-            abort(400, description=f"event must be one of {sorted(DEMO_EVENTS)}, got {name!r:.40}")
-        try:
-            message = queue_event(name, priority, **event_params(name))
-        except ValueError as exc:
-            abort(400, description=str(exc))
-        flash(f"Queued {message.name} at {message.priority} priority (event #{message.id}).")
-        return redirect(url_for("demo.events"))
+    """A button per event and priority, and the user's latest events."""
     return render_template(
         "demo/events.html",
         demo_events=DEMO_EVENTS,
         priorities=list(PRIORITIES),
         messages=events_of(current_user.id),
     )
+
+
+@bp.post("/events")
+@login_required
+def queue_demo_event():
+    """Queue the chosen event at the chosen priority."""
+    name, priority = request.form.get("event", ""), request.form.get("priority", "")
+    if name not in DEMO_EVENTS:
+        abort(400, description=f"event must be one of {sorted(DEMO_EVENTS)}, got {name!r:.40}")
+    try:
+        message = queue_event(name, priority, **event_params(name))
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    flash(f"Queued {message.name} at {message.priority} priority (event #{message.id}).")
+    return redirect(url_for("demo.events"))

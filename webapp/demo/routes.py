@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -80,13 +80,18 @@ def simulate_expiry(account_id: int):
     return redirect(url_for("demo.accounts"))
 
 
-@bp.route("/reauthenticate/<int:account_id>", methods=["GET", "POST"])
+@bp.get("/reauthenticate/<int:account_id>")
 @login_required
 def reauthenticate(account_id: int):
-    """Confirm, then reconnect the account: a fresh token, and the alert resolves."""
+    """The confirm page an expired token's alert links to."""
+    return render_template("demo/reauthenticate.html", account=owned_account(account_id))
+
+
+@bp.post("/reauthenticate/<int:account_id>")
+@login_required
+def reauthenticate_confirmed(account_id: int):
+    """Reconnect the account: a fresh token, and the alert resolves."""
     account = owned_account(account_id)
-    if request.method == "GET":
-        return render_template("demo/reauthenticate.html", account=account)
     service = account.service
     account.token_expires_at = FakeProvider().reconnect(account)
     account.status = CONNECTED

@@ -26,22 +26,10 @@ def subscriptions_of(user_id: int, limit: int = 10) -> list[Operation]:
     )
 
 
-@bp.route("/subscribe", methods=["GET", "POST"])
+@bp.get("/subscribe")
 @login_required
 def subscribe():
-    """The plans, and the user's subscriptions; POST starts the chosen plan's fulfillment."""
-    if request.method == "POST":
-        try:
-            op = start_fulfillment(
-                current_user.id, request.form.get("plan", ""), request.form.get("request_id", "")
-            )
-        except ValueError as exc:
-            abort(400, description=str(exc))
-        flash(
-            f"Your {op.globals['plan']} subscription is on its way (operation #{op.id}).",
-            "success",
-        )
-        return redirect(url_for("demo.subscribe"))
+    """The plans, and the user's subscriptions."""
     return render_template(
         "demo/subscribe.html",
         plans=PLANS,
@@ -49,3 +37,17 @@ def subscribe():
         request_id=uuid.uuid4().hex,
         subscriptions=subscriptions_of(current_user.id),
     )
+
+
+@bp.post("/subscribe")
+@login_required
+def subscribe_to_plan():
+    """Start the chosen plan's fulfillment."""
+    try:
+        op = start_fulfillment(
+            current_user.id, request.form.get("plan", ""), request.form.get("request_id", "")
+        )
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    flash(f"Your {op.globals['plan']} subscription is on its way (operation #{op.id}).", "success")
+    return redirect(url_for("demo.subscribe"))

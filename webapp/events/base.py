@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: Where the application's event classes live; imported the first time a name is looked up.
 APPLICATION_EVENTS = "tasks.events"
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}\Z")
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,99}")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 _registry: dict[str, type[Event]] = {}
@@ -135,7 +135,7 @@ def _check_retry_policy(cls: type[Event]) -> None:
 def register(cls: type[Event]) -> None:
     """Add an event class to the registry (defining a subclass of Event does this)."""
     name = cls.event_name
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise ValueError(f"invalid event name {name!r} for {cls.__qualname__}")
     current = _registry.get(name)
     if current is not None and _origin(current) != _origin(cls):

@@ -18,7 +18,7 @@ from webapp.events.poller import Poller
 
 events_cli = AppGroup("events", help="Manage Beacon events.")
 
-CLASS_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,94}\Z")
+CLASS_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9]{0,94}")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 TEMPLATE = '''"""{name}: ``queue_event("{name}", ...)`` runs {cls}.process in a consumer."""
@@ -45,7 +45,7 @@ def scaffold_event(class_name: str, directory: Path) -> Path:
     exists, the name is taken, or the class name is not CamelCase."""
     if class_name.endswith("Event"):
         class_name = class_name[: -len("Event")]
-    if not CLASS_NAME_RE.match(class_name):
+    if not CLASS_NAME_RE.fullmatch(class_name):
         raise ValueError(f"invalid event class name {class_name!r}: use CamelCase, e.g. HelloWorld")
     name = event_name_for(class_name)
     path = directory / f"{name}.py"

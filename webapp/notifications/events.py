@@ -54,6 +54,7 @@ class NotificationsNamespace(socketio.Namespace):
             if not current_user.is_authenticated:
                 raise socketio.exceptions.ConnectionRefusedError("login required")
             user_id, is_admin = current_user.id, current_user.is_admin
+            session_id = current_user.login_session.id
         after, system, error = None, False, None
         if auth is not None:
             try:
@@ -61,7 +62,7 @@ class NotificationsNamespace(socketio.Namespace):
             except ValueError as exc:
                 error = str(exc)
         self.fanout.ensure_started()
-        self.fanout.connect(sid, user_id, is_admin, after, bool(system), error)
+        self.fanout.connect(sid, user_id, is_admin, after, bool(system), error, session_id)
         self.enter_room(sid, user_room(user_id))
         return True
 

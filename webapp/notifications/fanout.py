@@ -24,7 +24,9 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import func, select
 
+from webapp.accounts.sessions import REVOKED, live_session_ids
 from webapp.activity import Activity, activity_committed
+from webapp.database import READ_ONLY
 from webapp.extensions import db
 from webapp.notifications import delivery
 from webapp.notifications.jobs import JobFeed
@@ -65,6 +67,8 @@ class Subscriber:
     sid: str
     user_id: int
     is_admin: bool
+    #: The login session the socket connected with: its ending disconnects the socket.
+    session_id: int | None = None
     system: bool = False
     ready: bool = False
     #: Rows up to here came from the backlog (or the client had them); live rows start above.
@@ -79,7 +83,7 @@ def readonly_session() -> None:
     snapshot for all its reads). PostgreSQL: autocommit, so each statement reads its own
     snapshot as it does under READ COMMITTED anyway, without a BEGIN before the first and a
     ROLLBACK when the session ends (two round trips, on every step of the fan-out)."""
-    options: dict[str, Any] = {"sqlite_readonly": True}
+    options: dict[str, Any] = dict(READ_ONLY)
     if db.session.get_bind().dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     db.session.connection(execution_options=options)
@@ -224,11 +228,12 @@ class Fanout:
         after: int | None,
         system: bool,
         error: str | None = None,
+        session_id: int | None = None,
     ) -> None:
         """Register a session; the tailer makes it ready once the connection is established."""
         with self.lock:
             horizon = self.tail.horizon if self.tail else 0
-            sub = Subscriber(sid, user_id, is_admin)
+            sub = Subscriber(sid, user_id, is_admin, session_id)
             sub.pending = (horizon if after is None else after, error)
             self.subscribers[sid] = sub
             self.by_user.setdefault(user_id, set()).add(sid)
@@ -303,18 +308,38 @@ class Fanout:
         late = tail.fill(delivery.read_ids(gap_ids)) if gap_ids else []
         released = tail.take()
         if released or late:
+            self._end_revoked([*released, *late])
             delivery.deliver(self, released, late)
-        for sub in list(self.subscribers.values()):
-            if sub.pending is not None and self.server.manager.is_connected(sub.sid, NAMESPACE):
-                after, error = sub.pending
-                sub.pending = None
-                if error:
-                    self.emit(sub.sid, "error", {"message": error})
-                delivery.make_ready(self, sub, after)
+        arrived = [
+            sub
+            for sub in self.subscribers.values()
+            if sub.pending is not None and self.server.manager.is_connected(sub.sid, NAMESPACE)
+        ]
+        # A login session may have ended between the connect handler's check and now.
+        live = live_session_ids([s.session_id for s in arrived if s.session_id is not None])
+        for sub in arrived:
+            if sub.session_id is not None and sub.session_id not in live:
+                self.server.disconnect(sub.sid, namespace=NAMESPACE, ignore_queue=True)
+                continue
+            after, error = sub.pending
+            sub.pending = None
+            if error:
+                self.emit(sub.sid, "error", {"message": error})
+            delivery.make_ready(self, sub, after)
         delivery.send_unread_many(self, self.dirty_unread)
         self.dirty_unread.clear()
         self.jobs.step()
         return len(rows) == delivery.BATCH
+
+    def _end_revoked(self, rows: list[Any]) -> None:
+        """Disconnect the sockets of the login sessions a ``session.revoked`` row ended."""
+        for row in rows:
+            if row.key != REVOKED or row.user_id not in self.by_user:
+                continue
+            ended = set(row.value.get("sessions", ())) if isinstance(row.value, dict) else set()
+            for sid in list(self.by_user.get(row.user_id, ())):
+                if self.subscribers[sid].session_id in ended:
+                    self.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
 
 
 def fanout_for(app: Flask) -> Fanout | None:

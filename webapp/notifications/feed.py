@@ -41,6 +41,7 @@ from webapp.activity import Activity, activity_dict
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
 from webapp.database import utcnow
 from webapp.extensions import db
+from webapp.inputs import MAX_INT, parse_int
 from webapp.notifications.labels import action_label, key_label
 from webapp.notifications.models import ActivityRead, ReadCursor
 from webapp.notifications.signals import read_state_changed
@@ -58,7 +59,7 @@ ITEM_KEYS = (
     "action_required",
     "action_url",
 )
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_INT
 MAX_LIMIT = 100
 MAX_READ_IDS = 1000
 
@@ -99,22 +100,13 @@ def item_dict(activity: Any, read: bool) -> dict[str, Any]:
 
 def parse_id(value: Any, name: str, *, allow_zero: bool = False) -> int:
     """An activity id from JSON or a query string: a positive 64-bit integer."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_ID:
-        raise ValueError(f"{name} must be an integer from {low} to {MAX_ID}, got {value!r:.40}")
-    return value
+    return parse_int(value, name, minimum=0 if allow_zero else 1, maximum=MAX_ID)
 
 
 def parse_limit(value: Any) -> int:
     if value is None:
         return 50
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {value!r:.40}")
-    return value
+    return parse_int(value, "limit", maximum=MAX_LIMIT)
 
 
 def parse_flag(value: Any, name: str) -> bool:

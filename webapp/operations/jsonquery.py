@@ -11,7 +11,7 @@ Supported query values, with PostgreSQL's semantics reproduced on SQLite:
 
 Lists of lists or dicts are refused with ``ValueError`` (SQLite cannot match them the way
 jsonb does), and so are keys containing ``"`` or ``\\`` (they cannot be written as a SQLite
-JSON path).
+JSON path) and text holding a NUL or a lone surrogate (neither database can store it).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from sqlalchemy import Boolean, and_, bindparam, exists, func, literal, select, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+
+from webapp.database import check_storable_text
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -45,6 +47,7 @@ def _check(value: Any, where: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str) or '"' in key or "\\" in key:
                 raise ValueError(f"unsupported key {key!r} in {where}")
+            check_storable_text(key, f"key {key!r:.60} in {where}")
             _check(item, f"{where}[{key!r}]")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
@@ -58,6 +61,10 @@ def _check(value: Any, where: str) -> None:
         raise ValueError(f"unsupported value {value!r} at {where}: not valid JSON")
     elif not isinstance(value, _SCALARS):
         raise ValueError(f"unsupported value {value!r:.60} at {where}")
+    elif type(value) is int and not -(2**63) <= value < 2**63:
+        raise ValueError(f"unsupported value {value!r:.40} at {where}: past 64 bits")
+    else:
+        check_storable_text(value, f"value at {where}")
 
 
 def _json_types(value: Any) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ MAX_BRANCH = 100
 MAX_KEY = 255
 MAX_GLOBALS_BYTES = 256 * 1024
 ACTION_OPTIONS = frozenset({"perform_at"})
-_BRANCH_RE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+_BRANCH_RE = re.compile(r"[A-Za-z0-9_.-]+")
 #: Most attempts an action may be given, and the longest delay (ten years): beyond them a
 #: number is a mistake, and would not fit the columns or the calendar.
 MAX_RETRIES = 1000
@@ -163,7 +163,11 @@ def check_branches(branches: Any) -> tuple[ActionSpec, ...]:
     specs: list[ActionSpec] = []
     ordered = [MAIN, *(b for b in branches if b != MAIN)]
     for branch in ordered:
-        if not isinstance(branch, str) or len(branch) > MAX_BRANCH or not _BRANCH_RE.match(branch):
+        if (
+            not isinstance(branch, str)
+            or len(branch) > MAX_BRANCH
+            or not _BRANCH_RE.fullmatch(branch)
+        ):
             raise ValueError(f"invalid branch name {branch!r}: letters, digits, _ . - only")
         actions = branches[branch]
         if not isinstance(actions, list | tuple) or isinstance(actions, str):
