@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The instance folder holds the key, the databases and exports: only its owner reads them.
 instance/secret_key:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
-	chmod 600 $@
+	mkdir -p -m 700 instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 
 run: $(STAMP) instance/secret_key
 	$(BIN)/flask db upgrade

@@ -47,7 +47,8 @@ def register_extensions(app: Flask) -> None:
     from webapp import models  # noqa: F401  (every table, for migrations and create_all)
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, huey, limiter, migrate, socketio
-    from webapp.inputs import BoundedJSONProvider
+    from webapp.inputs import BoundedJSONProvider, SocketPacket
+    from webapp.notifications.fanout import NAMESPACE
     from webapp.queue import init_queue
     from webapp.security import init_security
 
@@ -69,6 +70,8 @@ def register_extensions(app: Flask) -> None:
         async_mode="threading",
         message_queue=app.config["BEACON_SOCKETIO_QUEUE"],
         channel=socketio_channel(app),
+        namespaces=[NAMESPACE],  # never the default "/", which would admit anyone
+        serializer=SocketPacket,
         logger=False,
         engineio_logger=False,
     )

@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from webapp.files import private_file
+
 #: JSON on SQLite, JSONB on PostgreSQL (containment queries use its index).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -126,7 +128,8 @@ def loads_json(text: str | bytes, _scalar=_JSON_SCALARS.get) -> Any:
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, a busy timeout, and write transactions that begin IMMEDIATE.
+    """SQLite: WAL, a busy timeout, write transactions that begin IMMEDIATE, and a database
+    file only its owner can read.
 
     A deferred SQLite transaction that reads and then writes fails at once with "database is
     locked" if another connection wrote in between, whatever the busy timeout; beginning every
@@ -134,6 +137,13 @@ def configure_engine(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(dialect, conn_rec, cargs, cparams):
+            private_file(database)  # before SQLite creates it with the umask's permissions
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record):

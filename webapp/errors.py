@@ -8,6 +8,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +47,9 @@ def handle_http_error(exc: HTTPException):
 
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
+    # A failed statement leaves the transaction unusable (PostgreSQL refuses every later
+    # one); the error page reads the user and the bell through a fresh one.
+    db.session.rollback()
     if wants_json():
         return error_response(500, "internal error")
     err = InternalServerError()

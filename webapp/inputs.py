@@ -1,4 +1,5 @@
-"""Reading untrusted input: integers from URLs, query strings and JSON, and JSON text itself.
+"""Reading untrusted input: integers from URLs, query strings and JSON; JSON text; Socket.IO
+packets.
 
 One parser per kind, used by every route, so each refuses the same bad values the same way
 (a 4xx naming the value, never a 500):
@@ -17,6 +18,7 @@ import re
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
+from socketio import packet
 from werkzeug.routing import IntegerConverter
 
 #: The largest integer SQL's BIGINT holds: every id, cursor and count Beacon reads fits.
@@ -86,3 +88,42 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return loads_json(s, **kwargs)
+
+
+#: The event a Socket.IO packet that cannot be read becomes (see ``SocketPacket``).
+MALFORMED_EVENT = "malformed"
+_EVENTS = (packet.EVENT, packet.BINARY_EVENT)
+_ACKS = (packet.ACK, packet.BINARY_ACK)
+
+
+class SocketPacket(packet.Packet):
+    """Socket.IO packets read like every other input (JSON within ``MAX_JSON_DEPTH``, the
+    shape each packet type needs). One that cannot be read becomes the event ``malformed``,
+    with the reason, on the namespace it named: the namespace answers it with an ``error``
+    event, where python-socketio would log a traceback and answer nothing. A connection
+    request whose auth cannot be read keeps the reason as its auth, which the connect handler
+    refuses as it refuses any bad auth."""
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            attachments = super().decode(encoded_packet)
+            check_depth(self.data)
+            self._check_shape()
+            return attachments
+        except (ValueError, TypeError, RecursionError) as exc:
+            reason = f"malformed packet: {exc}"[:200]
+            if self.packet_type == packet.CONNECT:
+                self.data = reason
+            else:
+                self.packet_type, self.id, self.data = packet.EVENT, None, [MALFORMED_EVENT, reason]
+            return 0
+
+    def _check_shape(self) -> None:
+        if self.packet_type in _EVENTS:
+            if not (isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
+                raise ValueError("an event is a list: its name, then its arguments")
+        elif self.packet_type in _ACKS:
+            if not isinstance(self.data, list):
+                raise ValueError("an acknowledgement is a list of values")
+        elif self.packet_type not in (packet.CONNECT, packet.DISCONNECT):
+            raise ValueError(f"a client does not send packets of type {self.packet_type!r:.20}")

@@ -12,12 +12,13 @@ import os
 import signal
 import threading
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from huey import Huey
 from huey.consumer import Consumer
 from huey.storage import PriorityRedisStorage, SqliteStorage
+
+from webapp.files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def storage_settings(settings: Mapping[str, Any]) -> tuple[type, dict]:
         timeout = settings.get("BEACON_HUEY_READ_TIMEOUT", 1)
         return PriorityRedisStorage, {"url": settings["REDIS_URL"], "read_timeout": timeout}
     filename = settings["BEACON_HUEY_FILE"]
-    Path(filename).parent.mkdir(parents=True, exist_ok=True)
+    private_file(filename)
     return SqliteStorage, {"filename": filename}
 
 

@@ -17,6 +17,7 @@ and the protective headers on every response.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -67,6 +68,7 @@ def safe_methods_only_read() -> None:
 
 def wrap_wsgi(app: Flask) -> None:
     """The middleware around everything this app serves (call once the rest is in place)."""
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.wsgi_app = SecurityHeaders(app.wsgi_app, f"{app.static_url_path}/")
     proxies = app.config["BEACON_TRUSTED_PROXIES"]
     if proxies:
@@ -95,3 +97,28 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
+
+
+class ChunkedBodyLimit:
+    """A body sent without ``Content-Length`` (chunked) is read here, up to one byte past
+    ``limit``, and handed on with its length: one over the limit is then refused with 413 as
+    soon as anything reads it, like a body that declared its length. (Werkzeug would cut it
+    at the limit without a word: a form lost its end, a JSON body failed to parse as a 400.)"""
+
+    def __init__(self, wsgi_app: Callable, limit: int | None) -> None:
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if (
+            self.limit is not None
+            and environ.get("wsgi.input_terminated")
+            and not environ.get("CONTENT_LENGTH")
+        ):
+            body = environ["wsgi.input"].read(self.limit + 1)
+            # From here on it is a body of known length, no longer a chunked stream.
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ.pop("wsgi.input_terminated", None)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.wsgi_app(environ, start_response)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from webapp.activity import Activity
 from webapp.database import begin_read_only
 from webapp.extensions import db
+from webapp.files import open_private
 from webapp.jobs import JobStatus, tracked_task
 
 #: The job's task name (what its status records, and the label of its progress bar).
@@ -90,11 +91,10 @@ def export_activity(*, status: JobStatus) -> dict[str, Any]:
     db.session.rollback()
     status.progress.total = total
     path = export_path(status.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     pause = float(current_app.config["BEACON_DEMO_EXPORT_PAUSE"])
     written, after = 0, 0
-    with partial.open("w", newline="", encoding="utf-8") as out:
+    with open_private(partial, newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         while True:

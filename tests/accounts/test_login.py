@@ -72,17 +72,6 @@ def test_logout_requires_post_with_csrf(subscriber_client):
     assert subscriber_client.get("/").status_code == 302
 
 
-def test_repeated_failures_are_rate_limited(client, subscriber, app):
-    app.config["BEACON_LOGIN_ATTEMPTS"] = 3
-    token = csrf_token(client)
-    bad = {"email": subscriber.email, "password": "nope", "csrf_token": token}
-    assert [client.post("/login", data=bad).status_code for _ in range(3)] == [401] * 3
-    good = {**bad, "password": subscriber.password}
-    resp = client.post("/login", data=good)
-    assert resp.status_code == 429
-    assert "Too many failed attempts" in resp.get_data(as_text=True)
-
-
 @pytest.mark.parametrize(
     ("email", "password", "role", "message"),
     [

@@ -79,9 +79,8 @@ class ServicesBackend(Backend):
         self.redis = redis_url()
         self.schema = self.id
         sep = "&" if "?" in self.base_db_url else "?"
-        self.settings["SQLALCHEMY_DATABASE_URI"] = (
-            f"{self.base_db_url}{sep}options="
-            + quote(f"-csearch_path={self.schema} -csynchronous_commit=off")
+        self.settings["SQLALCHEMY_DATABASE_URI"] = f"{self.base_db_url}{sep}options=" + quote(
+            f"-csearch_path={self.schema} -csynchronous_commit=off"
         )
         self.settings["REDIS_URL"] = self.redis
         self.settings["BEACON_JOB_STORE"] = "redis"

@@ -99,6 +99,8 @@ class SocketClient:
         self.lock = threading.Lock()
         for name in EVENTS:
             self.client.on(name, self._recorder(name), namespace=NAMESPACE)
+        # The server ending the connection (a revoked login session, for one).
+        self.client.on("disconnect", self._recorder("disconnect"), namespace=NAMESPACE)
 
     def _recorder(self, name: str):
         def record(data: Any = None) -> None:

@@ -17,7 +17,7 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password", validators=[DataRequired(), Length(min=8, max=1024)]
     )
-    confirm = PasswordField(
+    repeat_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="the passwords differ")],
     )

@@ -82,10 +82,11 @@ def schemas() -> dict[str, Any]:
         "Alerts": _obj({"items": {"type": "array", "items": _ref("FeedItem")}}),
         "Count": _obj({"count": {"type": "integer", "minimum": 0}}),
         "ReadRequest": {
+            "description": 'Either {"ids": [<activity id>, ...]} or {"all": true}.',
             "oneOf": [
                 _obj({"ids": {"type": "array", "items": ID, "maxItems": 1000}}),
                 _obj({"all": {"const": True}}),
-            ]
+            ],
         },
         "JobStatus": _obj(
             {

@@ -69,6 +69,10 @@ class NotificationsNamespace(socketio.Namespace):
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.fanout.disconnect(sid)
 
+    def on_malformed(self, sid: str, reason: Any = None) -> None:
+        """A packet that could not be read (``webapp.inputs.SocketPacket``): say why."""
+        self.emit("error", {"message": str(reason)}, to=sid, ignore_queue=True)
+
     def on_resume(self, sid: str, data: Any = None) -> None:
         try:
             after, system = parse_resume(data)
