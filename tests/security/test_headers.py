@@ -29,6 +29,7 @@ def assert_protective_headers(response, where: str) -> None:
     csp = csp_directives(response)
     scripts = csp.get("script-src", csp.get("default-src"))
     assert scripts == ["'self'"], f"{where}: script-src {scripts}"
+    assert csp["connect-src"] == ["'self'"], f"{where}: connect-src {csp['connect-src']}"
     assert csp["frame-ancestors"] == ["'none'"], where
     assert response.headers["X-Content-Type-Options"] == "nosniff", where
     assert response.headers["X-Frame-Options"] == "DENY", where
@@ -40,6 +41,8 @@ def test_page_carries_csp_and_no_inline_script(app, admin_client, endpoint):
     url = build_url(app, endpoint)
     resp = admin_client.get(url)
     assert_protective_headers(resp, f"GET {url}")
+    if endpoint != "static":  # someone's data: never kept by a browser or a proxy
+        assert resp.headers["Cache-Control"] == "no-store", f"GET {url}"
     if resp.mimetype == "text/html":
         html = resp.get_data(as_text=True)
         assert not INLINE_SCRIPT.search(html), f"GET {url}: inline script"
@@ -93,3 +96,26 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
                 "BEACON_HUEY_FILE": str(tmp_path / "huey.db"),
             }
         )
+
+
+@pytest.mark.backends("sqlite")
+def test_static_files_may_be_cached(client):
+    resp = client.get("/static/css/beacon.css")
+    assert resp.status_code == 200 and "no-store" not in resp.headers.get("Cache-Control", "")
+    resp.close()
+
+
+@pytest.mark.backends("sqlite")
+def test_the_activity_csv_export_is_not_stored(admin_client):
+    resp = admin_client.get("/admin/activity.csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.headers["Cache-Control"] == "no-store"
+    resp.close()
+
+
+@pytest.mark.backends("sqlite")
+def test_socketio_responses_carry_the_same_headers(client):
+    resp = client.get("/socket.io/?EIO=4&transport=polling")
+    assert resp.status_code == 200
+    assert_protective_headers(resp, "GET /socket.io/")
+    assert resp.headers["Cache-Control"] == "no-store"

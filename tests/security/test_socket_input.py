@@ -144,3 +144,59 @@ def test_a_subscriber_cannot_join_the_admin_room(app, live_server, subscriber, a
         )
     wait_until(lambda: adm.of("admin_operation"), message="the admin's live update")
     assert sub.of("admin_operation") == [] and sub.client.connected
+
+
+def raw_socket(live_server, cookie: str | None):
+    """A bare Engine.IO websocket (no Socket.IO client to tidy up what it sends)."""
+    import websocket
+
+    url = live_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, header=[f"Cookie: {cookie}"] if cookie else [], timeout=5)
+    assert ws.recv().startswith("0{")  # the Engine.IO handshake
+    return ws
+
+
+def socketio_reply(ws, send: str) -> str:
+    """What the server answers ``send`` with, skipping the unread count and pings."""
+    ws.send(send)
+    while True:
+        message = ws.recv()
+        if message == "2":  # an Engine.IO ping
+            ws.send("3")
+        elif '"unread"' not in message:
+            return message
+
+
+@pytest.mark.backends("sqlite")
+def test_the_default_namespace_refuses_everyone(app, live_server, subscriber):
+    for cookie in (None, live_server.cookie_header(live_server.login(subscriber))):
+        ws = raw_socket(live_server, cookie)
+        assert socketio_reply(ws, "40").startswith("44")  # CONNECT_ERROR
+        ws.close()
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize(
+    "packet",
+    [
+        '42/notifications,["resume",',  # JSON cut short
+        '42/notifications,["resume",' + "[" * 50_000,  # nested past any stack
+        '42/notifications,["resume",' + "[" * 100 + "]" * 100 + "]",  # past the depth limit
+        "42/notifications,5",  # an event that is not a list
+        "42/notifications,[7]",  # an event name that is not text
+        "49/notifications,[]",  # no such Socket.IO packet type
+        "44/notifications,{}",  # a client never sends CONNECT_ERROR
+    ],
+)
+def test_a_malformed_packet_is_answered_with_an_error_and_logs_no_traceback(
+    app, live_server, subscriber, packet, caplog
+):
+    ws = raw_socket(live_server, live_server.cookie_header(live_server.login(subscriber)))
+    assert socketio_reply(ws, "40/notifications,").startswith("40/notifications,")
+    reply = socketio_reply(ws, packet)
+    assert reply.startswith('42/notifications,["error",'), reply[:200]
+    assert "malformed packet" in reply
+    answer = socketio_reply(ws, '42/notifications,["resume","x"]')  # the connection stays
+    assert answer.startswith('42/notifications,["error",') and "resume expects" in answer
+    ws.close()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
