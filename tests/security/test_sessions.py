@@ -16,7 +16,6 @@ from tests.conftest import CSRF_RE, csrf_token, login
 from tests.notifications.conftest import record
 from tests.support.live import SocketClient
 from tests.support.queue import wait_until
-from webapp.accounts import LoginSession
 from webapp.activity import Activity
 from webapp.extensions import db
 
@@ -30,6 +29,8 @@ def copy_of(client):
 
 
 def sessions(app, user_id: int) -> int:
+    from webapp.accounts import LoginSession
+
     with app.app_context():
         return db.session.scalar(
             select(func.count()).select_from(LoginSession).where(LoginSession.user_id == user_id)
@@ -122,6 +123,8 @@ def test_an_admin_signs_a_user_out_everywhere_and_it_is_recorded(
 def test_the_session_row_keeps_no_token(app, subscriber_client):
     from flask.sessions import SecureCookieSessionInterface
 
+    from webapp.accounts import LoginSession
+
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     token = serializer.loads(subscriber_client.get_cookie("session").value)["_user_id"]
     with app.app_context():
@@ -132,6 +135,7 @@ def test_the_session_row_keeps_no_token(app, subscriber_client):
 def test_an_expired_session_logs_nobody_in_and_is_purged(app, subscriber_client):
     import datetime as dt
 
+    from webapp.accounts import LoginSession
     from webapp.accounts.sessions import purge_expired_sessions
 
     with app.app_context():
