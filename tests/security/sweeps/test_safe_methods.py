@@ -10,21 +10,11 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import csrf_token, login
-from tests.security.world import World, build_world, rules, sweep_settings
+from tests.security.sweeps.world import World, rules
 from webapp.extensions import db
 
 RULES = rules()
 SAFE = ("GET", "HEAD", "OPTIONS")
-
-
-@pytest.fixture
-def app_settings(tmp_path) -> dict:
-    return sweep_settings(tmp_path)
-
-
-@pytest.fixture
-def world(app, tmp_path) -> World:
-    return build_world(app, tmp_path)
 
 
 def would_write(world: World, person) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, url_for
@@ -19,10 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect, text
 from werkzeug.routing import Rule
 
-from tests.admin import factories
-from tests.conftest import Person, csrf_token, login, make_user
-from tests.demo.conftest import demo_settings, make_accounts
-from tests.support.queue import drain
+from tests.conftest import Person, csrf_token, login
 from webapp import create_app
 from webapp.extensions import db, huey
 
@@ -38,16 +34,6 @@ def rules() -> list[Rule]:
         }
     )
     return sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
-
-
-def sweep_settings(tmp_path: Path) -> dict[str, Any]:
-    """The demo without dice, and login limits no sweep reaches."""
-    return {
-        **demo_settings(tmp_path),
-        "BEACON_LOGIN_LIMIT": "10000 per minute",
-        "BEACON_LOGIN_ACCOUNT_LIMIT": "10000 per minute",
-        "BEACON_LOGIN_ADDRESS_LIMIT": "10000 per minute",
-    }
 
 
 @dataclass
@@ -82,39 +68,3 @@ class World:
                 state[table] = sorted(map(repr, rows))
             db.session.rollback()
             return state
-
-
-def build_world(app: Flask, tmp_path: Path) -> World:
-    """Targets in states a write would change, owned by the world's subscriber."""
-    from tasks.demo.export import export_activity
-    from tasks.demo.provider import expire_token
-    from tasks.demo.sync import sync_account
-    from webapp.jobs import JobStatus
-
-    admin = make_user(app, "admin@example.com", role="admin")
-    subscriber = make_user(app, "sub@example.com")
-    accounts = make_accounts(app, subscriber.id)
-    op_id, _ = factories.failed_operation(app, tmp_path)
-    with app.app_context():
-        expire_token(accounts["Calendar"])
-        sync_account(accounts["Calendar"])  # expired: an open re-authenticate alert
-        job_id = export_activity(owner_id=subscriber.id).id
-        drain()
-        assert JobStatus.get(job_id).is_completed
-    # Both people are logged in somewhere else too: a session a write could end.
-    login(app.test_client(), subscriber)
-    login(app.test_client(), admin)
-    return World(
-        app,
-        admin,
-        subscriber,
-        {
-            "op_id": op_id,
-            "action_id": factories.action_ids(app, op_id)["main/fails_until_allowed"],
-            "event_id": factories.failed_event(app),
-            "account_id": accounts["Calendar"],
-            "job_id": job_id,
-            "user_id": subscriber.id,
-            "filename": "css/beacon.css",
-        },
-    )
