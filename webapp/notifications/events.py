@@ -62,7 +62,7 @@ class NotificationsNamespace(socketio.Namespace):
             except ValueError as exc:
                 error = str(exc)
         self.fanout.ensure_started()
-        self.fanout.connect(sid, user_id, is_admin, after, bool(system), error, session_id)
+        self.fanout.connect(sid, user_id, is_admin, session_id, after, bool(system), error)
         self.enter_room(sid, user_room(user_id))
         return True
 

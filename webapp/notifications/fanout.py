@@ -68,7 +68,7 @@ class Subscriber:
     user_id: int
     is_admin: bool
     #: The login session the socket connected with: its ending disconnects the socket.
-    session_id: int | None = None
+    session_id: int
     system: bool = False
     ready: bool = False
     #: Rows up to here came from the backlog (or the client had them); live rows start above.
@@ -225,10 +225,10 @@ class Fanout:
         sid: str,
         user_id: int,
         is_admin: bool,
+        session_id: int,
         after: int | None,
         system: bool,
         error: str | None = None,
-        session_id: int | None = None,
     ) -> None:
         """Register a session; the tailer makes it ready once the connection is established."""
         with self.lock:
@@ -316,9 +316,9 @@ class Fanout:
             if sub.pending is not None and self.server.manager.is_connected(sub.sid, NAMESPACE)
         ]
         # A login session may have ended between the connect handler's check and now.
-        live = live_session_ids([s.session_id for s in arrived if s.session_id is not None])
+        live = live_session_ids([sub.session_id for sub in arrived])
         for sub in arrived:
-            if sub.session_id is not None and sub.session_id not in live:
+            if sub.session_id not in live:
                 self.server.disconnect(sub.sid, namespace=NAMESPACE, ignore_queue=True)
                 continue
             after, error = sub.pending
