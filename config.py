@@ -33,6 +33,16 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _flag(name: str, default: bool) -> bool:
+    """An on/off setting: "1" is on, "0" is off; unset takes the default."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    if raw not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, got {raw!r}")
+    return raw == "1"
+
+
 def _instance_secret() -> str | None:
     """The embedded default's key, written once by `make run` to instance/secret_key."""
     path = INSTANCE_DIR / "secret_key"
@@ -87,6 +97,9 @@ class Config:
     BEACON_JOB_EMIT_INTERVAL = _float("BEACON_JOB_EMIT_INTERVAL", 0.25)
     BEACON_JOB_POLL = _float("BEACON_JOB_POLL", 1.0)
 
+    # "text", or "json": one JSON object per log line (the default in production).
+    BEACON_LOG_FORMAT = os.environ.get("BEACON_LOG_FORMAT", "text")
+
     ACTIVITY_RETENTION_DAYS = _int("ACTIVITY_RETENTION_DAYS", 90)
     BEACON_PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     # Login sessions end at logout, a password change, "sign out everywhere", or after this.
@@ -103,7 +116,8 @@ class Config:
     # Proxies in front of the web processes whose X-Forwarded-* headers are believed (0: none).
     BEACON_TRUSTED_PROXIES = _int("BEACON_TRUSTED_PROXIES", 0)
 
-    # Demo application.
+    # Demo application: its pages, periodic tasks and seeders exist only when this is on.
+    BEACON_DEMO = _flag("BEACON_DEMO", True)
     BEACON_DEMO_SYNC_MINUTES = _int("BEACON_DEMO_SYNC_MINUTES", 1)
     BEACON_DEMO_FAILURE_RATE = _float("BEACON_DEMO_FAILURE_RATE", 0.3)
     # Chance per sync that the fake provider expires an account's token, or fails.
@@ -127,6 +141,8 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    BEACON_DEMO = _flag("BEACON_DEMO", False)
+    BEACON_LOG_FORMAT = os.environ.get("BEACON_LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

@@ -177,7 +177,7 @@ def shared(kind: str):
         )
         _open[kind] = app
         # The app has started: what `flask beacon run` does before it serves.
-        from webapp.cli import settle_heap
+        from webapp.serving import settle_heap
 
         settle_heap()
     return _open[kind].app_context()

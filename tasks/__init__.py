@@ -8,11 +8,13 @@ import os
 
 import webapp.jobs  # noqa: F401  (job lifecycle hooks, lease monitor, housekeeping task)
 import webapp.operations  # noqa: F401  (the action runner and the reaper)
-from tasks import (
-    demo,  # noqa: F401  (the demo application: sync, export, fulfillment, health)
-    events,  # noqa: F401  (every event class, see tasks/events/__init__.py)
-)
+from config import settings
+from tasks import events  # noqa: F401  (every event class, see tasks/events/__init__.py)
 from webapp.extensions import huey
+
+if settings()["BEACON_DEMO"]:
+    # The demo application's jobs: sync, export, fulfillment and their periodic tasks.
+    importlib.import_module("tasks.demo")
 
 __all__ = ["huey"]
 

@@ -48,11 +48,13 @@ def register_extensions(app: Flask) -> None:
     from webapp.database import configure_engine
     from webapp.extensions import csrf, db, huey, limiter, migrate, socketio
     from webapp.inputs import BoundedJSONProvider, SocketPacket
+    from webapp.logs import init_logging
     from webapp.notifications.fanout import NAMESPACE
     from webapp.queue import init_queue
     from webapp.security import init_security
 
     app.json = BoundedJSONProvider(app)
+    init_logging(app)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
@@ -85,17 +87,19 @@ def socketio_channel(app: Flask) -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import accounts, admin, api, demo, home, notifications
+    from webapp import accounts, admin, api, demo, home, notifications, probes
     from webapp.inputs import IdConverter
     from webapp.ui import add_nav, init_ui
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> is a bounded id
     init_ui(app)
+    app.register_blueprint(probes.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts.bp)
     add_nav(app, "home.index", "Overview")
     notifications.init_ui(app)
-    demo.init_app(app)
+    if app.config["BEACON_DEMO"]:
+        demo.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     add_nav(app, "admin.index", "Admin", admin=True)

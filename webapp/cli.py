@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 
@@ -12,18 +11,9 @@ from flask.cli import AppGroup
 
 from webapp.extensions import huey, socketio
 from webapp.queue import install_stop_handler, start_embedded_consumer
+from webapp.serving import start_web
 
 beacon_cli = AppGroup("beacon", help="Run Beacon.")
-
-
-def settle_heap() -> None:
-    """Once a server has started, before it serves: take what it has built so far (modules,
-    the app, its tables and routes, well over 100,000 objects that live as long as the
-    process) out of the garbage collector's view. Every full collection traversed all of them,
-    a pause of tens of milliseconds in whichever request allocated at the wrong moment; it now
-    traverses only what was made since."""
-    gc.collect()
-    gc.freeze()
 
 
 @beacon_cli.command("run")
@@ -31,9 +21,15 @@ def settle_heap() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-consumer", is_flag=True, help="Do not start the embedded Huey consumer.")
 def run_command(host: str, port: int, no_consumer: bool) -> None:
-    """Start the Socket.IO web server, the fan-out and (unless --no-consumer) a Huey consumer."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Start the Socket.IO web server, the fan-out and (unless --no-consumer) a Huey consumer
+    on Werkzeug: the embedded default. Production serves through gunicorn (the Procfile)."""
     app = current_app._get_current_object()
+    if app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "BEACON_ENV=production serves through gunicorn, not the development server: "
+            "gunicorn --config deploy/gunicorn.conf.py (the Procfile's web: line)"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     consumer = None
     if not no_consumer:
         consumer = start_embedded_consumer(
@@ -45,10 +41,8 @@ def run_command(host: str, port: int, no_consumer: bool) -> None:
             consumer.stop(graceful=True)
 
     install_stop_handler(stop)
-    for starter in app.extensions.get("beacon.web_starters", []):
-        starter(app)
+    start_web(app)
     click.echo(f"Beacon on http://{host}:{port}/ (consumer: {'off' if no_consumer else 'on'})")
-    settle_heap()
     # Flask refuses app.run() under its own CLI unless told this is deliberate.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
@@ -71,6 +65,9 @@ def seed_command() -> None:
     """Create the demo users (and whatever the demo registers) if missing; print logins."""
     from webapp.accounts.service import create_user, get_user_by_email
 
+    if not current_app.config["BEACON_DEMO"]:
+        click.echo("The demo is off (BEACON_DEMO=0): nothing to seed.")
+        return
     for email, password, role in DEMO_USERS:
         if get_user_by_email(email) is None:
             create_user(email, password, role=role)

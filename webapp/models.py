@@ -7,6 +7,7 @@ from webapp.events.models import EventMessage
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
 from webapp.operations.models import Action, Operation
+from webapp.periodic import PeriodicClaim
 
 __all__ = [
     "Action",
@@ -19,6 +20,7 @@ __all__ = [
     "JobStatusRow",
     "LoginSession",
     "Operation",
+    "PeriodicClaim",
     "PeriodicOutcome",
     "ReadCursor",
     "User",

@@ -67,6 +67,24 @@ class BeaconHuey(Huey):
         with app.app_context():
             yield
 
+    def read_periodic(self, timestamp=None):
+        """The periodic tasks due now that this consumer claimed (``webapp.periodic``): each
+        runs once per tick, whatever the number of consumers with periodic tasks on. If the
+        claim cannot be made (the database is away), the tick is skipped, never run twice."""
+        timestamp = timestamp or self._get_timestamp()
+        due = super().read_periodic(timestamp)
+        if not due:
+            return due
+        from webapp.periodic import claim_ticks  # webapp.extensions imports this module
+
+        try:
+            with self.app_context():
+                won = claim_ticks([task.name for task in due], timestamp)
+        except Exception:
+            log.exception("periodic tasks of %s not claimed: skipped", timestamp)
+            return []
+        return [task for task in due if task.name in won]
+
     def create_consumer(self, **options: Any) -> Consumer:
         """The consumer ``huey_consumer tasks.huey`` runs: stops gracefully on TERM and INT."""
         return GracefulConsumer(self, **options)

@@ -107,7 +107,7 @@
   var opRegion = page.querySelector("[data-operation-id]");
   if (opRegion) operationId = Number(opRegion.dataset.operationId);
 
-  var socket = window.io("/notifications");
+  var socket = window.beaconConnect();
 
   socket.on("connect", function () {
     socket.emit("admin_join", {}, function (reply) {

@@ -213,7 +213,7 @@
   }
 
   // Socket.IO: resume from the last id on every (re)connect.
-  var socket = window.io("/notifications", {
+  var socket = window.beaconConnect({
     auth: function (cb) {
       cb({ after: lastId, system: system });
     },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from webapp.cli import settle_heap
+from webapp.serving import settle_heap
 
 
 class Node:

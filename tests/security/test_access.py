@@ -23,6 +23,8 @@ PUBLIC = {
     "accounts.login",  # the way in: the form
     "accounts.login_submit",  # and its POST
     "api.openapi_document",  # describes the API; holds no data
+    "probes.healthz",  # load balancers probe it: says only "ok"
+    "probes.readyz",  # and this: says only which dependency is not ready
 }
 #: Values for URL arguments by name; ids point at nothing (access is decided before lookup).
 ARGUMENTS = {"filename": "css/beacon.css"}

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("notifications", __name__)
 
-SCRIPTS = ("vendor/socket.io/socket.io.min.js", "js/notifications.js")
+SCRIPTS = ("vendor/socket.io/socket.io.min.js", "js/connect.js", "js/notifications.js")
 
 
 def init_ui(app: Flask) -> None:
