@@ -10,6 +10,7 @@ clients reconnect through the load balancer to another process (and resume from 
 activity they saw), lets requests in flight finish, and exits.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -46,12 +47,15 @@ def post_worker_init(worker):
     stop_after_this_loop = worker.handle_exit
 
     def on_sigterm(signum, frame):
+        if not worker.alive:  # told already: a signal to the process group reaches it twice
+            return
         stop_after_this_loop(signum, frame)
         # Refuse new connections at once (the listener stays open until the worker exits, so
         # the kernel would queue them here, unserved): the balancer sends them elsewhere.
         worker.set_accept_enabled(False)
         for listener in worker.sockets:
-            listener.shutdown(socket.SHUT_RD)
+            with contextlib.suppress(OSError):  # not connected: already shut
+                listener.shutdown(socket.SHUT_RD)
         threading.Thread(target=hand_off_sockets, args=(app,), name="beacon-hand-off").start()
 
     signal.signal(signal.SIGTERM, on_sigterm)

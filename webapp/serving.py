@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 
 from flask import Flask
 
@@ -38,11 +39,15 @@ def hand_off_sockets(app: Flask) -> int:
     another web process once this one has stopped accepting. A Socket.IO "disconnect" would
     tell them to stay away; closing the transport is what a dying process looks like, and
     their resume from the last id they saw makes sure nothing is lost or sent twice.
-    Returns how many were closed."""
+
+    Each connection is closed on a thread of its own: closing one waits until its queue has
+    been written out, which a slow (or stuck) client can hold up, and that must not keep
+    the others here. Returns how many were told."""
     from webapp.extensions import socketio
 
-    server = socketio.server
-    count = len(server.eio.sockets)
-    server.eio.disconnect()
-    log.info("handed off %d sockets", count)
-    return count
+    engine = socketio.server.eio
+    sids = list(engine.sockets)
+    for sid in sids:
+        threading.Thread(target=engine.disconnect, args=(sid,), daemon=True).start()
+    log.info("handing off %d sockets", len(sids))
+    return len(sids)

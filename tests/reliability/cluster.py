@@ -1,5 +1,6 @@
-"""Beacon as it is deployed: web processes (``flask beacon run --no-consumer``) and standalone
-consumers as child processes, and real clients for them (HTTP sessions, Socket.IO).
+"""Beacon as it is deployed: web processes (gunicorn with ``deploy/gunicorn.conf.py``, the
+Procfile's ``web:``) and standalone consumers as child processes, and real clients for them
+(HTTP sessions, Socket.IO).
 
 Every process is started through the test's ``Processes``, so it is killed by pid at teardown
 whatever the test did.
@@ -24,15 +25,21 @@ def worker_env(env: dict[str, str], **extra: Any) -> dict[str, str]:
     return {**env, "BEACON_EXTRA_TASK_MODULES": WORKLOAD, **{k: str(v) for k, v in extra.items()}}
 
 
-class WebProcess:
-    """``flask --app webapp beacon run --no-consumer`` on a spare loopback port."""
+GUNICORN = ["-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
 
-    def __init__(self, processes: Processes, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+
+class WebProcess:
+    """A production web process (gunicorn, as the Procfile runs it) on a spare loopback port.
+    ``port`` reuses one (a restart of the same process behind a load balancer)."""
+
+    def __init__(
+        self, processes: Processes, env: dict[str, str], log: Path, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        args = ["-m", "flask", "--app", "webapp", "beacon", "run", "--no-consumer"]
-        self.proc = processes.python([*args, "--port", str(self.port)], env, log)
+        server_env = {**env, "PORT": str(self.port), "BEACON_BIND": "127.0.0.1"}
+        self.proc = processes.python(GUNICORN, server_env, log)
         self.sockets: list[SocketClient] = []
 
     def wait_ready(self, timeout: float = 60.0) -> WebProcess:

@@ -2,7 +2,7 @@
 recorded at 100 per second, and one more client connects and disconnects over and over. The
 web process's memory and thread count stay flat and no delivery is dropped.
 
-The web process is a real ``flask beacon run --no-consumer`` on PostgreSQL + Redis; its
+The web process is a real gunicorn (deploy/gunicorn.conf.py) on PostgreSQL + Redis; its
 resident memory is read from /proc every few seconds. ``BEACON_SOAK_SECONDS`` shortens the
 run for a quick local try (the figures then mean less).
 """

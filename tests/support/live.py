@@ -145,6 +145,83 @@ class SocketClient:
             self.client.disconnect()
 
 
+class ResumingClient(SocketClient):
+    """A client that behaves as the browser page does: when its connection ends without it
+    asking (its web process stopping or dying), it connects again through the same URL (the
+    load balancer) until it is back, each time resuming after the newest activity it
+    received. Each connection is a client of its own, and what a connection that has ended
+    still hands over is dropped, as the browser drops what a closed transport delivers late.
+    ``downs`` and ``ups`` are the times it lost and regained its connection."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.start_after = after
+        self.leaving = False
+        self.downs: list[float] = []
+        self.ups: list[float] = []
+        self.url: str | None = None
+        self.cookie: str | None = None
+
+    def _bind(self, client: socketio.Client) -> None:
+        """Record what ``client`` receives while it is the current connection."""
+        for name in EVENTS:
+            client.on(name, self._current_only(client, self._recorder(name)), namespace=NAMESPACE)
+        client.on("disconnect", self._current_only(client, self._lost), namespace=NAMESPACE)
+
+    def _current_only(self, client: socketio.Client, handler):
+        def handle(data: Any = None) -> None:
+            if client is self.client:
+                handler(data)
+
+        return handle
+
+    def _resume_from(self) -> dict[str, int]:
+        return {"after": max(self.ids(), default=self.start_after)}
+
+    def connect(self, url: str, cookie: str | None, auth: dict | None = None) -> ResumingClient:
+        self.url, self.cookie = url, cookie
+        client = _InOrderClient(reconnection=False)
+        self._bind(client)
+        self.client = client
+        client.connect(
+            url,
+            headers={"Cookie": cookie} if cookie else {},
+            namespaces=[NAMESPACE],
+            auth=self._resume_from,
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        return self
+
+    def _lost(self, reason: Any = None) -> None:
+        with self.lock:
+            self.events.append(("disconnect", reason, time.time()))
+        self.downs.append(time.time())
+        self.client = None  # whatever the ended connection still delivers is not counted
+        if not self.leaving:
+            threading.Thread(target=self._come_back, daemon=True).start()
+
+    def _come_back(self, give_up_after: float = 60.0) -> None:
+        deadline = time.monotonic() + give_up_after
+        while not self.leaving and time.monotonic() < deadline:
+            try:
+                self.connect(self.url, self.cookie)
+            except socketio.exceptions.ConnectionError:
+                time.sleep(0.1)
+                continue
+            self.ups.append(time.time())
+            return
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and self.client.connected
+
+    def disconnect(self) -> None:
+        self.leaving = True
+        if self.client is not None and self.client.connected:
+            self.client.disconnect()
+
+
 class LiveServer:
     """The app served on a spare loopback port, with its web starters running."""
 

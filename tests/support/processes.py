@@ -36,26 +36,18 @@ class Processes:
     def python(self, module_args: list[str], env: dict[str, str], log: Path | None = None):
         return self.start([sys.executable, *module_args], env, log)
 
-    def consumer(self, env: dict[str, str], workers: int = 2, log: Path | None = None):
-        """A standalone ``huey_consumer tasks.huey`` process."""
-        return self.python(
-            [
-                "-m",
-                "huey.bin.huey_consumer",
-                "tasks.huey",
-                "-w",
-                str(workers),
-                "-k",
-                "thread",
-                "-d",
-                "0.05",
-                "-m",
-                "0.2",
-                "-n",
-            ],
-            env,
-            log,
-        )
+    def consumer(
+        self,
+        env: dict[str, str],
+        workers: int = 2,
+        log: Path | None = None,
+        periodic: bool = False,
+    ):
+        """A standalone ``huey_consumer tasks.huey`` process (periodic tasks off unless
+        ``periodic``)."""
+        args = ["-m", "huey.bin.huey_consumer", "tasks.huey", "-w", str(workers)]
+        args += ["-k", "thread", "-d", "0.05", "-m", "0.2"]
+        return self.python(args if periodic else [*args, "-n"], env, log)
 
     @staticmethod
     def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
