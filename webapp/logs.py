@@ -26,7 +26,8 @@ log = logging.getLogger("beacon.request")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 #: Fields a log line may carry besides its message (JSON keys of the same names).
 FIELDS = ("request_id", "method", "path", "status", "ms", "user_id", "task", "task_id")
-#: Loggers whose own handlers (gunicorn's, huey_consumer's) also write JSON in JSON mode.
+#: Loggers with handlers of their own (gunicorn's worker, huey_consumer): JSON too, once the
+#: app is built in the process (a gunicorn master's own lines stay in gunicorn's format).
 SERVER_LOGGERS = ("gunicorn.error", "huey")
 
 
@@ -75,9 +76,14 @@ def use_json() -> None:
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
     root.setLevel(logging.INFO)
-    for name in ("", *SERVER_LOGGERS):
-        for handler in logging.getLogger(name).handlers:
+    for handler in root.handlers:
+        handler.setFormatter(JsonFormatter())
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in logger.handlers:
             handler.setFormatter(JsonFormatter())
+        if logger.handlers:
+            logger.propagate = False  # its own handler writes it: once, not twice
 
 
 def _start_request() -> None:
