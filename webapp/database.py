@@ -171,6 +171,14 @@ def configure_engine(engine: Engine) -> None:
 READ_ONLY = {"sqlite_readonly": True, "postgresql_readonly": True}
 
 
+def read_only_session(session: Any) -> None:
+    """Make every transaction ``session`` begins from now on read-only, as ``begin_read_only``
+    makes one, without connecting now: the session's engine carries ``READ_ONLY`` from its
+    first statement on (see ``ReadOnlyAware`` in ``webapp.extensions``). A request that never
+    touches the database never connects to it (``/healthz`` answers while it is away)."""
+    session.info["read_only"] = True
+
+
 def begin_read_only(session: Any) -> None:
     """Begin ``session``'s transaction as one that cannot write: on SQLite a plain ``BEGIN``
     (not the IMMEDIATE one that takes the write lock) under ``PRAGMA query_only``, on

@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.database import begin_read_only
+from webapp.database import read_only_session
 from webapp.errors import error_response, wants_json
 from webapp.extensions import db, login_manager
 
@@ -61,9 +61,9 @@ def init_security(app: Flask) -> None:
 
 
 def safe_methods_only_read() -> None:
-    """GET, HEAD and OPTIONS: this request's transaction cannot write."""
-    if request.method in SAFE_METHODS and request.endpoint != "static":
-        begin_read_only(db.session)
+    """GET, HEAD and OPTIONS: this request's transactions cannot write."""
+    if request.method in SAFE_METHODS:
+        read_only_session(db.session)
 
 
 def wrap_wsgi(app: Flask) -> None:

@@ -52,7 +52,7 @@ def test_readyz_names_redis_when_it_does_not_answer(backend):
 
 
 @pytest.mark.backends("pg_redis")
-def test_readyz_names_a_database_that_does_not_answer(backend):
+def test_readyz_names_a_database_that_does_not_answer_and_healthz_still_answers(backend):
     from tests.support.services import free_port
 
     app = create_app(
@@ -64,3 +64,4 @@ def test_readyz_names_a_database_that_does_not_answer(backend):
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert "database: unreachable" in resp.get_json()["error"]
+    assert app.test_client().get("/healthz").status_code == 200  # the process still serves
