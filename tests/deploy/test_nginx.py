@@ -49,26 +49,17 @@ def test_static_files_come_from_nginx_and_pages_from_beacon(site):
 
 def test_websockets_are_spread_over_both_processes(site, subscriber):
     nginx, webs = site
-    idle = [_worker_threads(web) for web in webs]
+    idle = [web.threads() for web in webs]
     sockets = [
         SocketClient().connect(nginx.url, cookie(login(nginx.url, subscriber))) for _ in range(6)
     ]
     try:
         wait_until(lambda: all(s.of("unread") for s in sockets), message="six sessions")
-        held = [_worker_threads(web) - before for web, before in zip(webs, idle, strict=True)]
+        held = [web.threads() - before for web, before in zip(webs, idle, strict=True)]
         assert all(n >= 2 for n in held), f"threads holding sockets per process: {held}"
     finally:
         for s in sockets:
             s.disconnect()
-
-
-def _worker_threads(web: WebProcess) -> int:
-    from pathlib import Path
-
-    from tests.reliability.cluster import proc_status
-
-    (child,) = Path(f"/proc/{web.pid}/task/{web.pid}/children").read_text().split()
-    return proc_status(int(child), "Threads")
 
 
 def test_a_long_polling_client_keeps_its_session_and_gets_its_activities(app, site, subscriber):

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy import select
 
 from tests.support.live import SocketClient, http_login
 from tests.support.processes import Processes
 from tests.support.services import free_port, wait_for_port
+from webapp.activity import Activity
+from webapp.extensions import db
 
 WORKLOAD = "tests.reliability.workload"
 
@@ -68,17 +71,47 @@ class WebProcess:
         self.sockets.append(sock)
         return sock.connect(self.url, cookie, auth)
 
+    @property
+    def worker_pid(self) -> int:
+        """The process that serves: gunicorn's one worker (``pid`` is its master)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        assert len(children) == 1, f"gunicorn {self.pid} has workers {children}"
+        return int(children[0])
+
     def rss_kib(self) -> int:
-        """Resident memory of the server process, from /proc (KiB)."""
-        return rss_kib(self.pid)
+        """Resident memory of the serving process, from /proc (KiB)."""
+        return rss_kib(self.worker_pid)
 
     def threads(self) -> int:
-        """Threads of the server process (one per open websocket, and its own)."""
-        return proc_status(self.pid, "Threads")
+        """Threads of the serving process (one per open websocket, and its own)."""
+        return proc_status(self.worker_pid, "Threads")
 
     def close_sockets(self) -> None:
         for sock in self.sockets:
             sock.disconnect()
+
+
+def scalar(app: Any, stmt: Any) -> Any:
+    """One value from the test's own database."""
+    with app.app_context():
+        return db.session.scalar(stmt)
+
+
+def visible_ids(app: Any, user_id: int, after: int) -> list[int]:
+    """What a subscriber's sessions must receive: their own, non-private, non-system rows."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Activity.id)
+                .where(
+                    Activity.id > after,
+                    Activity.user_id == user_id,
+                    Activity.private.is_(False),
+                    Activity.system.is_(False),
+                )
+                .order_by(Activity.id)
+            )
+        )
 
 
 def login(base_url: str, person: Any) -> requests.Session:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_user
 from tests.reliability import workload as W
-from tests.reliability.cluster import WebProcess, worker_env
+from tests.reliability.cluster import WebProcess, scalar, visible_ids, worker_env
 from tests.support.queue import wait_until
 from webapp.activity import Activity
 from webapp.events import EventMessage, queue_event
@@ -31,28 +31,6 @@ BRANCHES = {
     "red": [W.side, W.step],
     "blue": [W.side],
 }
-
-
-def scalar(app, stmt):
-    with app.app_context():
-        return db.session.scalar(stmt)
-
-
-def visible_ids(app, user_id: int, after: int) -> list[int]:
-    """What a subscriber's session must receive: their own, non-private, non-system rows."""
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                select(Activity.id)
-                .where(
-                    Activity.id > after,
-                    Activity.user_id == user_id,
-                    Activity.private.is_(False),
-                    Activity.system.is_(False),
-                )
-                .order_by(Activity.id)
-            )
-        )
 
 
 def start_workload(app, people, log) -> list[str]:

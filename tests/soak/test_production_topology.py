@@ -16,14 +16,13 @@ import json
 import signal
 import statistics
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_user
 from tests.reliability import workload as W
-from tests.reliability.cluster import WebProcess, login, proc_status, rss_kib, worker_env
+from tests.reliability.cluster import WebProcess, login, scalar, visible_ids, worker_env
 from tests.support.browser import chromium, log_in
 from tests.support.live import ResumingClient
 from tests.support.nginx import Nginx
@@ -41,35 +40,6 @@ SESSIONS_PER_USER = 20
 STREAM = (500, 0.12)
 #: Periodic tasks due every minute: each must run once per minute, not once per consumer.
 EVERY_MINUTE = ("events_sweep", "operations.reaper", "demo.health_check")
-
-
-def scalar(app, stmt):
-    with app.app_context():
-        return db.session.scalar(stmt)
-
-
-def owned_ids(app, user_id: int, after: int) -> list[int]:
-    """What a subscriber's sessions must receive: their own, non-private, non-system rows."""
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                select(Activity.id)
-                .where(
-                    Activity.id > after,
-                    Activity.user_id == user_id,
-                    Activity.private.is_(False),
-                    Activity.system.is_(False),
-                )
-                .order_by(Activity.id)
-            )
-        )
-
-
-def worker_pid(master_pid: int) -> int:
-    """The one worker process of a gunicorn master."""
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
 
 
 def delivery_report(received: list[int], expected: list[int]) -> str:
@@ -134,7 +104,7 @@ def test_the_shipped_deployment_loses_nothing_when_web_processes_die_or_restart(
     }
     every = [c for cs in clients.values() for c in cs]
     wait_until(lambda: all(c.of("unread") for c in every), timeout=60, message="100 sessions")
-    threads_before = [proc_status(worker_pid(web.pid), "Threads") for web in webs]
+    threads_before = [web.threads() for web in webs]
 
     with chromium() as context:
         page = context.new_page()
@@ -177,7 +147,7 @@ def test_the_shipped_deployment_loses_nothing_when_web_processes_die_or_restart(
                 message=f"every client back after web{i} stopped",
             )
             if rss_all_clients is None:
-                rss_all_clients = rss_kib(worker_pid(other.pid))
+                rss_all_clients = other.rss_kib()
             webs[i] = WebProcess(processes, env, tmp_path / f"web{i}-restarted.log", port=ports[i])
             webs[i].wait_ready()
             page.wait_for_timeout(1000)
@@ -185,18 +155,18 @@ def test_the_shipped_deployment_loses_nothing_when_web_processes_die_or_restart(
         # Every activity, to every session of its owner, once and in order.
         count, interval = STREAM
         wait_until(
-            lambda: all(len(owned_ids(app, p.id, start)) == count for p in people),
+            lambda: all(len(visible_ids(app, p.id, start)) == count for p in people),
             timeout=count * interval + 60,
             interval=1,
             message="every stream to finish",
         )
         for p in people:
-            expected = owned_ids(app, p.id, start)
+            expected = visible_ids(app, p.id, start)
             for client in clients[p.id]:
                 client.wait_for_ids(len(expected), timeout=60)
                 received = client.ids()
                 assert received == expected, f"user {p.id}: {delivery_report(received, expected)}"
-        page_expected = owned_ids(app, people[0].id, start)
+        page_expected = visible_ids(app, people[0].id, start)
         deadline = time.monotonic() + 30  # Playwright hands events over inside its own calls
         while len(browser.ids) < len(page_expected) and time.monotonic() < deadline:
             page.wait_for_timeout(250)
