@@ -37,7 +37,8 @@ def _working_status(throttle_interval: float, store=None):
     """A status as a tracked job gets it: queued, then working, owned by a user."""
     from webapp.database import utcnow
     from webapp.jobs import JobStatus
-    from webapp.jobs.store import Write, get_store
+    from webapp.jobs.backend import get_store
+    from webapp.jobs.store import Write
 
     store = store or get_store()
     job_id = uuid.uuid4().hex
@@ -71,7 +72,7 @@ def _working_status(throttle_interval: float, store=None):
 
 
 def _unthrottled(results: Results) -> None:
-    from webapp.jobs.store import get_store
+    from webapp.jobs.backend import get_store
 
     with temp_dir() as tmp, app_for("sqlite", tmp, redis=True) as app, app.app_context():
         store = get_store()
@@ -103,7 +104,7 @@ def _unthrottled(results: Results) -> None:
 
 
 def _throttled(results: Results, kind: str, redis: bool) -> None:
-    from webapp.jobs.store import get_store
+    from webapp.jobs.backend import get_store
 
     with temp_dir() as tmp, app_for("sqlite", tmp, redis=redis) as app, app.app_context():
         gaps: list[float] = []

@@ -43,14 +43,14 @@ def emit_raw(app: Flask, rate: float, count: int) -> None:
 
     fan = app.extensions["beacon.fanout"]
     with fan.lock:
-        users = sorted(fan.by_user)
+        users = sorted(fan.sessions.by_user)
     start = time.perf_counter()
     for seq in range(count):
         delay = start + seq / rate - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
         with fan.lock:
-            sids = list(fan.by_user.get(users[seq % len(users)], ()))
+            sids = list(fan.sessions.by_user.get(users[seq % len(users)], ()))
         for sid in sids:
             fan.server.emit(
                 "bench_raw", raw_payload(seq), to=sid, namespace=NAMESPACE, ignore_queue=True
@@ -74,6 +74,6 @@ def create_bench_app() -> Flask:
     def bench_sessions():
         fan = app.extensions["beacon.fanout"]
         with fan.lock:
-            return {str(user): sorted(sids) for user, sids in fan.by_user.items()}
+            return {str(user): sorted(sids) for user, sids in fan.sessions.by_user.items()}
 
     return app

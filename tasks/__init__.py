@@ -1,6 +1,7 @@
 """The application's own jobs, and the consumer entry point: ``huey_consumer tasks.huey``.
 
-Importing this package registers every task with the Huey instance.
+Importing this package registers every task with the Huey instance and gives Huey the app
+factory a standalone consumer builds its Flask app with (a web process binds its own).
 """
 
 import importlib
@@ -9,12 +10,15 @@ import os
 import webapp.jobs  # noqa: F401  (job lifecycle hooks, lease monitor, housekeeping task)
 import webapp.operations  # noqa: F401  (the action runner and the reaper)
 from config import settings
-from tasks import events  # noqa: F401  (every event class, see tasks/events/__init__.py)
+from tasks import demo, events  # noqa: F401  (events: every event class, see its __init__)
 from webapp.extensions import huey
+from webapp.factory import create_app
+
+huey.app_factory = create_app
 
 if settings()["BEACON_DEMO"]:
     # The demo application's jobs: sync, export, fulfillment and their periodic tasks.
-    importlib.import_module("tasks.demo")
+    demo.register()
 
 __all__ = ["huey"]
 

@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.extensions import huey, socketio
+from webapp.database import write_session
+from webapp.extensions import db, huey, socketio
 from webapp.queue import install_stop_handler, start_embedded_consumer
 from webapp.serving import start_web
 
@@ -53,13 +54,6 @@ def run_command(host: str, port: int, no_consumer: bool) -> None:
         stop()
 
 
-DEMO_USERS = (
-    ("admin@beacon.test", "beacon-admin", "admin"),
-    ("alice@beacon.test", "beacon-alice", "subscriber"),
-    ("bob@beacon.test", "beacon-bob", "subscriber"),
-)
-
-
 @beacon_cli.command("seed")
 def seed_command() -> None:
     """Create the demo users (and whatever the demo registers) if missing; print logins."""
@@ -68,6 +62,9 @@ def seed_command() -> None:
     if not current_app.config["BEACON_DEMO"]:
         click.echo("The demo is off (BEACON_DEMO=0): nothing to seed.")
         return
+    from webapp.demo.seed import DEMO_USERS  # only with the demo on: it imports its tasks
+
+    write_session(db.session)  # it reads, then writes, while consumers may be writing
     for email, password, role in DEMO_USERS:
         if get_user_by_email(email) is None:
             create_user(email, password, role=role)

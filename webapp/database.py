@@ -1,15 +1,21 @@
-"""Column types and engine settings shared by every domain."""
+"""The database: the SQLAlchemy instance, its session, column types and engine settings
+shared by every domain."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+import weakref
+from contextvars import ContextVar
 from typing import Any
 
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from webapp.files import private_file
@@ -128,12 +134,17 @@ def loads_json(text: str | bytes, _scalar=_JSON_SCALARS.get) -> Any:
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, a busy timeout, write transactions that begin IMMEDIATE, and a database
-    file only its owner can read.
+    """SQLite: WAL, a busy timeout, a database file only its owner can read, and transactions
+    that take the write lock only when they write.
 
-    A deferred SQLite transaction that reads and then writes fails at once with "database is
-    locked" if another connection wrote in between, whatever the busy timeout; beginning every
-    transaction IMMEDIATE makes writers queue on the busy timeout instead.
+    SQLite's BEGIN is sent with the transaction's first statement, and its kind depends on
+    the transaction: a read-only one (``read_only_session``) is a deferred ``BEGIN`` under
+    ``PRAGMA query_only``; a writing one (``write_session``, every Huey task, every POST) a
+    ``BEGIN IMMEDIATE``, which queues on the busy timeout for the write lock before its first
+    read (a deferred transaction that reads and then writes fails at once with "database is
+    locked" if another connection wrote in between, whatever the timeout); any other begins
+    as its first statement does: a write takes the write lock at once, a read is deferred and
+    never blocks a writer, however long it stays open (a ``flask shell``, a script, a test).
     """
     if engine.dialect.name != "sqlite":
         return
@@ -157,49 +168,103 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        readonly = bool(conn.get_execution_options().get("sqlite_readonly"))
+        options = conn.get_execution_options()
+        readonly = bool(options.get("sqlite_readonly"))
         # query_only stays set on the connection: switch it only when it must change (a
         # connection that never read only pays nothing).
         info = conn.connection.info
         if info.get("query_only", False) != readonly:
             conn.exec_driver_sql(f"PRAGMA query_only={int(readonly)}")
             info["query_only"] = readonly
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        info[_BEGIN] = "BEGIN" if readonly else _IMMEDIATE if options.get("sqlite_write") else None
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_with_first_statement(conn, cursor, statement, parameters, context, executemany):
+        info = conn.connection.info
+        if _BEGIN not in info:
+            return
+        begin = info.pop(_BEGIN) or (_IMMEDIATE if _WRITES.match(statement) else "BEGIN")
+        cursor.execute(begin)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn):
+        conn.connection.info.pop(_BEGIN, None)  # a transaction that never ran a statement
 
 
-#: Execution options of a transaction that only reads (see ``begin_read_only``).
+_BEGIN = "beacon.begin"  # the BEGIN a SQLite transaction sends with its first statement
+_IMMEDIATE = "BEGIN IMMEDIATE"
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+#: Execution options of a transaction that only reads, and of one that writes.
 READ_ONLY = {"sqlite_readonly": True, "postgresql_readonly": True}
+WRITE = {"sqlite_write": True}
+_MODES = {"read": READ_ONLY, "write": WRITE}
+
+#: True while a Huey task runs in this context (``BeaconHuey.execute``): its transactions
+#: are writing ones.
+in_task: ContextVar[bool] = ContextVar("beacon_in_task", default=False)
+
+
+class BeaconSession(Session):
+    """``db.session``: its transactions begin as its mode says (``read_only_session``,
+    ``write_session``; inside a Huey task, writing), through a variant of its engine carrying
+    that mode's execution options (one per engine and mode, sharing the engine's pool)."""
+
+    _engines: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        bind = super().get_bind(*args, **kwargs)
+        mode = self.info.get("mode") or ("write" if in_task.get() else None)
+        if mode is None or not isinstance(bind, Engine):
+            return bind
+        variants = BeaconSession._engines.setdefault(bind, {})
+        if mode not in variants:
+            variants[mode] = bind.execution_options(**_MODES[mode])
+        return variants[mode]
 
 
 def read_only_session(session: Any) -> None:
-    """Make every transaction ``session`` begins from now on read-only, as ``begin_read_only``
-    makes one, without connecting now: the session's engine carries ``READ_ONLY`` from its
-    first statement on (see ``ReadOnlyAware`` in ``webapp.extensions``). A request that never
-    touches the database never connects to it (``/healthz`` answers while it is away)."""
-    session.info["read_only"] = True
+    """Make every transaction ``session`` begins from now on read-only, without connecting
+    now: SQLite a deferred ``BEGIN`` under ``PRAGMA query_only``, PostgreSQL a ``READ ONLY``
+    transaction; a write in one fails in the database itself. A request that never touches
+    the database never connects to it (``/healthz`` answers while it is away)."""
+    session.info["mode"] = "read"
+
+
+def write_session(session: Any) -> None:
+    """Make every transaction ``session`` begins from now on a writing one: on SQLite it
+    takes the write lock with its first statement, for code that reads what it then writes."""
+    session.info["mode"] = "write"
 
 
 def begin_read_only(session: Any) -> None:
-    """Begin ``session``'s transaction as one that cannot write: on SQLite a plain ``BEGIN``
-    (not the IMMEDIATE one that takes the write lock) under ``PRAGMA query_only``, on
-    PostgreSQL a ``READ ONLY`` transaction. A write in it fails in the database itself.
-    Call it before the session's first statement."""
+    """Begin ``session``'s next transaction as a read-only one (as ``read_only_session``
+    makes every one), whatever the session's mode: for a long read inside a task. Call it
+    before the transaction's first statement."""
     session.connection(execution_options=READ_ONLY)
 
 
-def string_list_table(values: list[str], dialect_name: str, name: str = "names"):
-    """A one-column (``value``) table of these strings, for joining against in one query.
+def begin_write(session: Any) -> None:
+    """Make the transaction ``session`` is in (or begins now) a writing one, if it has not
+    run a statement yet: for a service that reads, then writes what it read. After its first
+    statement it stays as it began (SQLite then takes the write lock at the first write)."""
+    conn = session.connection()
+    info = conn.connection.info
+    if info.get(_BEGIN, "") is None:
+        info[_BEGIN] = _IMMEDIATE
 
-    ``json_each`` on SQLite and ``unnest`` on PostgreSQL: no limit on the number of values
-    (a UNION of SELECTs stops at 500 terms on SQLite).
-    """
-    import json
 
-    from sqlalchemy import String, func, literal, select
-    from sqlalchemy.dialects.postgresql import ARRAY
+class Base(DeclarativeBase):
+    pass
 
-    if dialect_name == "postgresql":
-        fn = func.unnest(literal(values, ARRAY(String))).table_valued("value").render_derived()
-    else:
-        fn = func.json_each(literal(json.dumps(values))).table_valued("value")
-    return select(fn.c.value.label("value")).subquery(name)
+
+#: The database: every engine decodes JSON with ``loads_json`` (the activity values true and
+#: false, read with every feed row, are looked up rather than parsed). Re-exported by
+#: ``webapp.extensions`` with the other extensions; defined here, beside the session and
+#: engine settings it is built with.
+db = SQLAlchemy(
+    model_class=Base,
+    engine_options={"json_deserializer": loads_json},
+    session_options={"class_": BeaconSession},
+)

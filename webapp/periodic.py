@@ -17,8 +17,7 @@ from sqlalchemy import String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import UTCDateTime, db, utcnow
 
 KEEP = dt.timedelta(days=1)
 

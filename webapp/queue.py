@@ -7,18 +7,22 @@ Redis storage refuses priorities). Every task runs inside a Flask app context.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from flask import Flask, has_app_context
 from huey import Huey
 from huey.consumer import Consumer
 from huey.storage import PriorityRedisStorage, SqliteStorage
 
+from webapp.database import in_task
 from webapp.files import private_file
+from webapp.periodic import claim_ticks
 
 log = logging.getLogger(__name__)
 
@@ -40,43 +44,60 @@ def storage_settings(settings: Mapping[str, Any]) -> tuple[type, dict]:
 
 
 class BeaconHuey(Huey):
-    """Huey that runs every task in a Flask app context and can be rebound to new storage."""
+    """Huey that runs every task in a Flask app context and can be rebound to new storage.
 
-    flask_app = None
+    The app is the one ``create_app`` bound in this process (``init_queue``), else one made by
+    ``app_factory``: a standalone consumer's entry point (``tasks``) sets it, so nothing below
+    the web layer imports the factory.
+    """
+
+    flask_app: Flask | None = None
+    app_factory: Callable[[], Flask] | None = None
 
     def execute(self, task, timestamp=None):
-        with self.app_context():
-            return super().execute(task, timestamp)
+        """Run a task in an app context; its database transactions are writing ones."""
+        writing = in_task.set(True)
+        try:
+            with self.app_context():
+                return super().execute(task, timestamp)
+        finally:
+            in_task.reset(writing)
+
+    def now(self) -> dt.datetime:
+        """Huey's clock: naive UTC (``utc=True``, the default) or naive local time."""
+        now = dt.datetime.now(dt.UTC)
+        return now.replace(tzinfo=None) if self.utc else now.astimezone().replace(tzinfo=None)
 
     @contextlib.contextmanager
     def app_context(self) -> Iterator[None]:
-        """The active app context, else the app bound in this process, else one from config."""
-        from flask import has_app_context
-
+        """The active app context, else the app bound in this process, else a new one."""
         if has_app_context():
             yield
             return
-        app = self.flask_app
-        if app is None:
-            with _app_lock:
-                if self.flask_app is None:
-                    from webapp import create_app
-
-                    create_app()  # binds itself through init_queue
-                app = self.flask_app
-        with app.app_context():
+        with self.bound_app().app_context():
             yield
 
-    def read_periodic(self, timestamp=None):
+    def bound_app(self) -> Flask:
+        """The app of this process; made by ``app_factory`` (once) if none is bound yet."""
+        if self.flask_app is None:
+            with _app_lock:
+                if self.flask_app is None:
+                    if self.app_factory is None:
+                        raise RuntimeError(
+                            "no Flask app for Huey tasks: call create_app() in this process "
+                            "or import tasks (which sets huey.app_factory)"
+                        )
+                    self.app_factory()  # binds itself through init_queue
+        assert self.flask_app is not None  # noqa: S101 - init_queue bound it
+        return self.flask_app
+
+    def read_periodic(self, timestamp):
         """The periodic tasks due now that this consumer claimed (``webapp.periodic``): each
         runs once per tick, whatever the number of consumers with periodic tasks on. If the
         claim cannot be made (the database is away), the tick is skipped, never run twice."""
-        timestamp = timestamp or self._get_timestamp()
         due = super().read_periodic(timestamp)
         if not due:
             return due
-        from webapp.periodic import claim_ticks  # webapp.extensions imports this module
-
         try:
             with self.app_context():
                 won = claim_ticks([task.name for task in due], timestamp)
@@ -84,10 +105,6 @@ class BeaconHuey(Huey):
             log.exception("periodic tasks of %s not claimed: skipped", timestamp)
             return []
         return [task for task in due if task.name in won]
-
-    def create_consumer(self, **options: Any) -> Consumer:
-        """The consumer ``huey_consumer tasks.huey`` runs: stops gracefully on TERM and INT."""
-        return GracefulConsumer(self, **options)
 
     def configure(self, settings: Mapping[str, Any]) -> None:
         """Point this instance at the storage the settings name (no-op when unchanged)."""
@@ -118,16 +135,6 @@ def init_queue(app, huey: BeaconHuey) -> None:
     """Bind the Huey instance to this app: its storage and the app its tasks run in."""
     huey.configure(app.config)
     huey.flask_app = app
-
-
-class GracefulConsumer(Consumer):
-    """A standalone consumer that treats SIGTERM like SIGINT: running tasks finish, no new task
-    starts, then it exits; a second signal interrupts. Plain Huey interrupts on SIGTERM (what
-    systemd, Docker and ``kill`` send), which with thread workers abandons running tasks."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._signal_actions[self._interrupt_sig] = (False, True)  # (restart, graceful)
 
 
 class EmbeddedConsumer(Consumer):

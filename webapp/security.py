@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.database import read_only_session
+from webapp.database import read_only_session, write_session
 from webapp.errors import error_response, wants_json
 from webapp.extensions import db, login_manager
 
@@ -57,13 +57,17 @@ def init_security(app: Flask) -> None:
             return error_response(401, "login required")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
-    app.before_request(safe_methods_only_read)
+    app.before_request(session_mode_of_method)
 
 
-def safe_methods_only_read() -> None:
-    """GET, HEAD and OPTIONS: this request's transactions cannot write."""
+def session_mode_of_method() -> None:
+    """GET, HEAD and OPTIONS: this request's transactions cannot write. Any other method:
+    they are writing ones (on SQLite, the write lock is taken with the first statement, so
+    reading the user and then writing never fails on a writer in between)."""
     if request.method in SAFE_METHODS:
         read_only_session(db.session)
+    else:
+        write_session(db.session)
 
 
 def wrap_wsgi(app: Flask) -> None:

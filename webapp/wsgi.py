@@ -2,6 +2,6 @@
 imports ``webapp.wsgi:app`` in its worker. Settings come from the environment (BEACON_ENV,
 SECRET_KEY, DATABASE_URL, REDIS_URL, ...), as for every Beacon process."""
 
-from webapp import create_app
+from webapp.factory import create_app
 
 app = create_app()

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.demo.models import ConnectedAccount, new_token_expiry
 from webapp.database import utcnow
-from webapp.demo.models import ConnectedAccount, new_token_expiry
 from webapp.extensions import db
 
 #: What each service hands back on a sync, for the messages.

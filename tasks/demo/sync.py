@@ -17,10 +17,10 @@ from huey import crontab
 from sqlalchemy import select
 
 from config import settings
+from tasks.demo.models import CONNECTED, EXPIRED, ConnectedAccount
 from tasks.demo.provider import FakeProvider, ProviderError, TokenExpired
 from webapp.activity import periodic_task
 from webapp.database import utcnow
-from webapp.demo.models import CONNECTED, EXPIRED, ConnectedAccount
 from webapp.extensions import db, huey
 
 SKIPPED, COMPLETED, FAILED = "skipped", "completed", "failed"

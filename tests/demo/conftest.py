@@ -30,7 +30,7 @@ def app_settings(tmp_path) -> dict:
 
 def make_accounts(app: Flask, user_id: int) -> dict[str, int]:
     """A user's Calendar, Mailbox and Storage accounts: ``{service: id}``."""
-    from webapp.demo.models import SERVICES, ConnectedAccount
+    from tasks.demo.models import SERVICES, ConnectedAccount
     from webapp.extensions import db
 
     with app.app_context():

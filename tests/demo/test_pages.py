@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tasks.demo.models import ConnectedAccount
 from tests.support.queue import drain
-from webapp.demo.models import ConnectedAccount
 from webapp.events import EventMessage
 from webapp.extensions import db
 

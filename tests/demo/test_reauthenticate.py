@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from tasks.demo.models import ConnectedAccount
 from tasks.demo.provider import expire_token
 from tasks.demo.sync import sync_account
 from tests.conftest import csrf_token
-from webapp.demo.models import ConnectedAccount
 from webapp.extensions import db
 
 

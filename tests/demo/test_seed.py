@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from tasks.demo.models import ConnectedAccount
 from webapp.activity import PERIODIC_TASKS, Activity, StatusChecker
 from webapp.activity.health import PERIODIC_SUBJECT
 from webapp.database import utcnow
-from webapp.demo.models import ConnectedAccount
 from webapp.events import EventMessage
 from webapp.extensions import db, huey
 from webapp.notifications import feed

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
+from tasks.demo.models import ConnectedAccount
 from tasks.demo.provider import FakeProvider, expire_token
 from tasks.demo.sync import sync_account, sync_accounts, sync_all, sync_schedule
 from tests.support.queue import drain
 from webapp.activity import PERIODIC_TASKS, StatusChecker
-from webapp.demo.models import ConnectedAccount
 from webapp.extensions import db
 
 

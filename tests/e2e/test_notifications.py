@@ -171,9 +171,9 @@ def test_after_the_server_ends_the_session_the_feed_catches_up_exactly_once(
 
     open_feed(page, live_server)
     fanout = live_server.app.extensions["beacon.fanout"]
-    wait_until(lambda: any(s.ready for s in fanout.subscribers.values()), message="a session")
+    wait_until(lambda: any(s.ready for s in fanout.sessions), message="a session")
     server = fanout.server
-    dropped = set(fanout.subscribers)
+    dropped = set(fanout.sessions.by_sid)
     for sid in dropped:  # as a restarting server would: the page must connect again
         server.disconnect(sid, namespace="/notifications", ignore_queue=True)
     missed = [
@@ -185,7 +185,7 @@ def test_after_the_server_ends_the_session_the_feed_catches_up_exactly_once(
             1, timeout=15000
         )
     expect(page.locator("[data-unread-count]")).to_have_text("2")
-    assert set(fanout.subscribers) - dropped, "the page reconnected with a new session"
+    assert set(fanout.sessions.by_sid) - dropped, "the page reconnected with a new session"
     later = record(live_server.app, user_id=subscriber.id)
     expect(page.locator(f'[data-feed] [data-id="{later}"]')).to_have_count(1)
     expect(page.locator("[data-feed] .feed-item")).to_have_count(3)

@@ -10,14 +10,14 @@ import io
 import pytest
 from sqlalchemy import select
 
+from tasks.demo.models import ConnectedAccount
 from tasks.demo.provider import expire_token
 from tasks.demo.sync import sync_accounts
 from tests.conftest import Person
 from tests.demo.conftest import demo_settings
 from tests.support.browser import ARTIFACTS, ConsoleErrors, chromium, log_in, screenshot
 from tests.support.queue import running_consumer
-from webapp.cli import DEMO_USERS
-from webapp.demo.models import ConnectedAccount
+from webapp.demo.seed import DEMO_USERS
 from webapp.extensions import db
 from webapp.operations import Operation
 

@@ -14,8 +14,7 @@ from tests.support.queue import drain
 from webapp.activity import PERIODIC_TASKS, Activity, StatusChecker
 from webapp.database import utcnow
 from webapp.events import EventMessage, queue_event, retry_event, sweep_events
-from webapp.events.service import enqueue_message
-from webapp.events.tasks import events_sweep
+from webapp.events.service import enqueue_message, events_sweep
 from webapp.extensions import db, huey
 
 

@@ -15,8 +15,7 @@ from tests.operations.helpers import action_of, fresh, start
 from tests.support.queue import drain
 from webapp.extensions import huey
 from webapp.operations import reap_expired_actions
-from webapp.operations.advance import complete_action
-from webapp.operations.runner import claim_action
+from webapp.operations.transitions import claim_action, complete_action
 
 SECOND = dt.timedelta(seconds=1)
 

@@ -46,7 +46,7 @@ class Processes:
         """A standalone ``huey_consumer tasks.huey`` process (periodic tasks off unless
         ``periodic``)."""
         args = ["-m", "huey.bin.huey_consumer", "tasks.huey", "-w", str(workers)]
-        args += ["-k", "thread", "-d", "0.05", "-m", "0.2"]
+        args += ["-k", "thread", "-d", "0.05", "-m", "0.2", "-g", "TERM"]
         return self.python(args if periodic else [*args, "-n"], env, log)
 
     @staticmethod

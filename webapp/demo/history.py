@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import insert as sql_insert
 
 from tasks.demo.health import TaskHealth, down_message
+from tasks.demo.models import ConnectedAccount
 from tasks.demo.provider import ITEMS, SyncResult
 from webapp.activity import Activity, PeriodicSpec
 from webapp.activity.health import PeriodicSubject
 from webapp.activity.service import activity_values
-from webapp.demo.models import ConnectedAccount
 from webapp.extensions import db
 
 DAYS = 7

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tasks.demo.export import recent_exports
+from tasks.demo.models import CONNECTED, ConnectedAccount
 from tasks.demo.provider import FakeProvider, expire_token
 from tasks.demo.sync import sync_account_task
 from webapp.demo import bp
-from webapp.demo.models import CONNECTED, ConnectedAccount
 from webapp.extensions import db
 from webapp.notifications import feed
 

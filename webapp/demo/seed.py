@@ -20,29 +20,33 @@ from flask import current_app
 from sqlalchemy import select
 
 from tasks.demo.fulfillment import start_fulfillment
+from tasks.demo.models import CONNECTED, EXPIRED, SERVICES, ConnectedAccount, new_token_expiry
 from webapp.accounts.models import User
 from webapp.activity import PERIODIC_TASKS, Activity, record_activity
 from webapp.database import utcnow
 from webapp.demo import history as past
-from webapp.demo.models import CONNECTED, EXPIRED, SERVICES, ConnectedAccount, new_token_expiry
 from webapp.events import queue_event
 from webapp.extensions import db
 from webapp.notifications.feed import mark_all_read
 from webapp.operations import ACTIVE_STATES, Operation
-from webapp.operations.runner import run_action
+from webapp.operations.transitions import run_action
 
 HISTORY_MARKER = "demo.seeded"
 EVENTS_MARKER = "demo.seeded_events"
 #: The sync sweep was down for a while four days ago (the health chart shows the gap).
 SYNC_TASK = "demo.sync_accounts"
+#: The demo's logins: (email, password, role).
+DEMO_USERS = (
+    ("admin@beacon.test", "beacon-admin", "admin"),
+    ("alice@beacon.test", "beacon-alice", "subscriber"),
+    ("bob@beacon.test", "beacon-bob", "subscriber"),
+)
 #: (subscriber index, plan, fails): the fulfillments the seed runs.
 FULFILLMENTS = ((0, "red", False), (1, "blue", False), (1, "red", True), (0, "blue", True))
 
 
 def demo_subscribers() -> list[User]:
     """The demo's subscribers (``DEMO_USERS``), in that order; those that exist."""
-    from webapp.cli import DEMO_USERS
-
     emails = [email for email, _, role in DEMO_USERS if role == "subscriber"]
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
     return [users[e] for e in emails if e in users]

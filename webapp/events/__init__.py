@@ -32,5 +32,3 @@ __all__ = [
     "retry_event",
     "sweep_events",
 ]
-
-from webapp.events import tasks  # noqa: E402,F401  (registers the event task and the sweeper)

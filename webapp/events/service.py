@@ -30,12 +30,13 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_login import current_user
+from huey import crontab
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import User
-from webapp.activity import record_activity
+from webapp.activity import periodic_task, record_activity
 from webapp.database import check_id, check_storable_json, utcnow
 from webapp.events.base import Event, get_event_class
 from webapp.events.models import DONE, FAILED, HALTED, PROCESSING, QUEUED, EventMessage
@@ -158,8 +159,6 @@ def _task_args(message: EventMessage) -> tuple[int, str, int, float]:
 
 
 def _enqueue(message_id: int, priority: str, retries: int, retry_delay: float) -> bool:
-    from webapp.events.tasks import process_event  # the task module imports this one
-
     task = process_event.s(
         message_id, priority=PRIORITIES[priority], retries=retries, retry_delay=retry_delay
     )
@@ -363,3 +362,18 @@ def retry_event(message_id: int) -> EventMessage:
     _enqueue_after_commit(message)
     db.session.commit()
     return message
+
+
+# -- the Huey side: the task that processes one event, and the periodic sweeper ---------------
+
+
+@huey.task(context=True)
+def process_event(message_id: int, task=None) -> str:
+    """Process one stored event (enqueued by queue_event with the event's Huey priority)."""
+    return process_message(message_id, task_id=task.id if task is not None else None)
+
+
+@periodic_task(crontab(minute="*"), period=dt.timedelta(minutes=1), name="events_sweep")
+def events_sweep() -> int:
+    """Every minute: re-enqueue events that lost their Huey task, recover lost attempts."""
+    return sweep_events()

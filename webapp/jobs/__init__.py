@@ -5,6 +5,7 @@ Public API: ``tracked_task`` (declare a job), ``JobStatus`` (read or change one:
 ``RedisStore``, ``get_store``), ``reap``, and the ``job_status_changed`` signal.
 """
 
+from webapp.jobs.backend import get_store
 from webapp.jobs.batch import Batch
 from webapp.jobs.decorator import TrackedTask, tracked_task
 from webapp.jobs.lease import reap
@@ -12,7 +13,7 @@ from webapp.jobs.redis_store import RedisStore
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.sql_store import SqlStore
 from webapp.jobs.status import JobStatus, Progress
-from webapp.jobs.store import FINISHED, STATUSES, JobStore, Write, get_store
+from webapp.jobs.store import FINISHED, STATUSES, JobStore, Write
 
 __all__ = [
     "FINISHED",

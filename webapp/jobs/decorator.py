@@ -25,10 +25,10 @@ from huey.api import TaskWrapper
 
 from webapp.extensions import db, huey
 from webapp.jobs import lifecycle
+from webapp.jobs.backend import get_store
 from webapp.jobs.lease import monitor
 from webapp.jobs.lifecycle import INCLUDES, META_KWARG, JobOptions, options_of
 from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobStatus
-from webapp.jobs.store import get_store
 from webapp.jobs.validation import check_count
 from webapp.queue import PRIORITIES
 

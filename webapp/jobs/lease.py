@@ -22,9 +22,10 @@ from flask import current_app
 
 from webapp.database import utcnow
 from webapp.extensions import huey
+from webapp.jobs.backend import get_store
 from webapp.jobs.lifecycle import interrupt
 from webapp.jobs.status import JobStatus
-from webapp.jobs.store import JobStore, get_store
+from webapp.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 

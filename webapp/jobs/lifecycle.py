@@ -18,8 +18,9 @@ from typing import Any
 
 from webapp.database import utcnow
 from webapp.extensions import db, huey
+from webapp.jobs.backend import get_store
 from webapp.jobs.status import JobStatus, announce, store_write
-from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write, get_store
+from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def requeue(store: JobStore, record: Record, task: Any) -> None:
     )
     store_write(store, task.id, change)
     if task.retry_delay:
-        task.eta = huey._get_timestamp() + dt.timedelta(seconds=task.retry_delay)
+        task.eta = huey.now() + dt.timedelta(seconds=task.retry_delay)
         huey.add_schedule(task)
     else:
         huey.enqueue(task)

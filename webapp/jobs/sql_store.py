@@ -32,7 +32,7 @@ FIELDS = JobStatusField.__table__
 @contextlib.contextmanager
 def _reading() -> Iterator[Connection]:
     with db.engine.connect() as conn:
-        yield conn.execution_options(sqlite_readonly=True)
+        yield conn
 
 
 def _insert(table):

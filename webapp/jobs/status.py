@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 
 from webapp.database import utcnow
+from webapp.jobs.backend import get_store
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.store import (
     FINISHED,
@@ -27,7 +28,6 @@ from webapp.jobs.store import (
     Record,
     Write,
     empty_record,
-    get_store,
 )
 from webapp.jobs.validation import check_count, check_field, job_id_of
 

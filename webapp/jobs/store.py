@@ -1,7 +1,5 @@
-"""Where job statuses live: the small interface both stores implement, and the choice of one.
-
-``BEACON_JOB_STORE`` picks the store: ``"sql"`` (table ``job_status``, the embedded default)
-or ``"redis"`` (a hash per job with a TTL, under ``BEACON_REDIS_PREFIX``).
+"""Where job statuses live: the small interface both stores implement (``webapp.jobs.backend``
+chooses one).
 
 A store never reads a whole status to write it back: every change is one ``Write``, applied
 atomically per field (an increment is an increment in the store, a field is set on its own),
@@ -15,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -144,29 +141,3 @@ class JobStore:
     def purge(self, now: dt.datetime | None = None) -> int:
         """Delete what has expired; returns how many statuses (or index entries) went."""
         raise NotImplementedError
-
-
-def build_store(app: Flask) -> JobStore:
-    """The store the app's settings name."""
-    name = app.config.get("BEACON_JOB_STORE") or "sql"
-    if name == "sql":
-        from webapp.jobs.sql_store import SqlStore
-
-        return SqlStore()
-    if name == "redis":
-        url = app.config.get("REDIS_URL")
-        if not url:
-            raise ValueError("BEACON_JOB_STORE is 'redis' but REDIS_URL is not set")
-        from webapp.jobs.redis_store import RedisStore
-
-        return RedisStore.from_url(url, app.config.get("BEACON_REDIS_PREFIX", "beacon:"))
-    raise ValueError(f"unknown BEACON_JOB_STORE {name!r}: expected 'sql' or 'redis'")
-
-
-def get_store(app: Flask | None = None) -> JobStore:
-    """This app's store (built on first use: creating an app connects to nothing)."""
-    app = app or current_app._get_current_object()
-    store = app.extensions.get("beacon.jobs.store")
-    if store is None:
-        store = app.extensions["beacon.jobs.store"] = build_store(app)
-    return store

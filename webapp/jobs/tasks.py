@@ -7,8 +7,8 @@ import datetime as dt
 from huey import crontab
 
 from webapp.activity import periodic_task
+from webapp.jobs.backend import get_store
 from webapp.jobs.lease import reap
-from webapp.jobs.store import get_store
 
 
 @periodic_task(crontab(minute="*/5"), period=dt.timedelta(minutes=5), name="jobs.housekeeping")

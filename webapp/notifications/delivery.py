@@ -1,13 +1,14 @@
-"""Delivering rows to sessions: live batches, resume backlogs, alerts, unread counts.
+"""What to send to which session: live batches, resume backlogs, alerts, unread counts.
 
-Every function runs on the fan-out's thread or a Socket.IO handler thread, under
-``fan.lock``, inside an app context whose session is read-only (see ``readonly_session``).
+Each function reads what it needs and returns its plan, a list of ``(sid, event, payload)``
+sends, for the fan-out to emit; it marks the rows it plans as sent to their sessions. Every
+function runs under the fan-out's lock, inside an app context whose session is read-only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, literal_column, select, text
 
@@ -15,9 +16,8 @@ from webapp.activity import Activity
 from webapp.activity.queries import alerts_resolved_by
 from webapp.extensions import db
 from webapp.notifications import feed
-
-if TYPE_CHECKING:
-    from webapp.notifications.fanout import Fanout, Subscriber
+from webapp.notifications.subscribers import Send, Subscriber, Subscribers
+from webapp.notifications.tail import LogTail
 
 #: Rows read per query while catching up (a value is at most 64 KiB as JSON, so a batch
 #: stays within a few megabytes).
@@ -43,31 +43,25 @@ def read_ids(ids: list[int]) -> list[Any]:
     return found
 
 
-def candidates(fan: Fanout, row: Any) -> list[Subscriber]:
-    """Ready sessions that may want this row: its owner's, or the system room's."""
-    sids = fan.by_user.get(row.user_id, ()) if row.user_id is not None else fan.system_room
-    return [fan.subscribers[sid] for sid in sids if fan.subscribers[sid].ready]
-
-
-def deliver(fan: Fanout, released: list[Any], late: list[Any]) -> None:
-    """Send released rows (in order) and late rows to every ready session that should get
-    them and has not yet; then the alerts these rows resolved."""
+def deliver(sessions: Subscribers, released: list[Any], late: list[Any]) -> list[Send]:
+    """Released rows (in order) and late rows for every ready session that should get them
+    and has not yet; then the alerts these rows resolved."""
     late_ids = {row.id for row in late}
     plan = []
     for row in [*released, *late]:
         subs = [
             s
-            for s in candidates(fan, row)
+            for s in sessions.candidates(row)
             if feed.is_visible(row, s.user_id, include_system=s.system, is_admin=s.is_admin)
             and row.id not in s.sent
             and (row.id in late_ids or row.id > s.after)
         ]
         if subs:
             plan.append((row, subs))
-    owners = {uid for uid in fan.by_user if fan.ready_subscribers(uid)}
     rows = [*released, *late]
     if plan or any(row.truthy for row in rows):
-        send(fan, plan, [], alerts=(rows, owners))
+        return sends_of(sessions, plan, [], alerts=(rows, sessions.users_ready()))
+    return []
 
 
 def alert_keys(rows: list[Any], owners: set[int]) -> Select | None:
@@ -118,14 +112,14 @@ def alert_resolutions(
     return out
 
 
-def send(
-    fan: Fanout,
+def sends_of(
+    sessions: Subscribers,
     plan: list[tuple[Any, list[Subscriber]]],
     resolutions: list[tuple[Activity, int]],
     alerts: tuple[list[Any], set[int]] | None = None,
-) -> None:
-    """Emit ``activity`` (+ ``alert``), then ``alert_resolved``, then ``unread``. The rows
-    (``Activity`` objects or rows of the log) are sent to the sessions planned for each.
+) -> list[Send]:
+    """``activity`` (+ ``alert``), then ``alert_resolved``, then ``unread``. The rows
+    (``Activity`` objects or rows of the log) go to the sessions planned for each.
     ``alerts``: rows and owners whose ``alert_resolutions`` are sent too (which rows may have
     resolved one is read with the read state: one statement for both)."""
     by_user: dict[int, list[int]] = {}
@@ -136,67 +130,63 @@ def send(
             by_user.setdefault(s.user_id, []).append(activity.id)
             if activity.user_id == s.user_id and not activity.system:
                 touched.add(s.user_id)
-    counted = {uid for uid in touched if fan.ready_subscribers(uid)}
+    counted = {uid for uid in touched if sessions.ready(uid)}
     check = alert_keys(*alerts) if alerts else None
     read, counts, keys = feed.read_state(by_user, counted, check)
     if check is not None:
         resolutions = [*resolutions, *alert_resolutions(*alerts, keys)]
     if not plan and not resolutions:
-        return
+        return []
+    out: list[Send] = []
     open_alerts = feed.open_alert_ids(a.id for a, _ in plan if a.action_required)
     for activity, subs in plan:
         items: dict[int, dict] = {}
         for s in subs:
             if s.user_id not in items:
                 items[s.user_id] = feed.item_dict(activity, activity.id in read[s.user_id])
-            fan.emit(s.sid, "activity", items[s.user_id])
+            out.append((s.sid, "activity", items[s.user_id]))
             if activity.id in open_alerts:
-                fan.emit(s.sid, "alert", items[s.user_id])
+                out.append((s.sid, "alert", items[s.user_id]))
             s.sent.add(activity.id)
     for alert, resolver_id in resolutions:
-        for s in fan.ready_subscribers(alert.user_id):
-            fan.emit(s.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id})
-    send_unread_many(fan, counted, counts=counts)
+        for s in sessions.ready(alert.user_id):
+            out.append((s.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id}))
+    return out + unread_sends(sessions, counted, counts=counts)
 
 
-def send_unread(fan: Fanout, user_id: int) -> None:
-    send_unread_many(fan, [user_id])
-
-
-def send_unread_many(
-    fan: Fanout, user_ids: Iterable[int], counts: dict[int, int] | None = None
-) -> None:
+def unread_sends(
+    sessions: Subscribers, user_ids: Iterable[int], counts: dict[int, int] | None = None
+) -> list[Send]:
     """Each of these users' ready sessions gets their unread count (one statement, unless
     ``counts`` has them already)."""
-    subs = {uid: s for uid in user_ids if (s := fan.ready_subscribers(uid))}
+    subs = {uid: s for uid in user_ids if (s := sessions.ready(uid))}
     if not subs:
-        return
+        return []
     if counts is None or not set(subs) <= set(counts):
         counts = feed.read_state({}, subs).counts
-    for uid, sessions in subs.items():
-        for s in sessions:
-            fan.emit(s.sid, "unread", {"count": counts[uid]})
+    return [(s.sid, "unread", {"count": counts[uid]}) for uid, ss in subs.items() for s in ss]
 
 
-def make_ready(fan: Fanout, sub: Subscriber, after: int) -> None:
-    """Send the backlog ``(after, horizon]`` (minus gaps and rows already sent), in id
-    order, then mark the session ready and send the unread count."""
-    horizon = fan.tail.horizon
+def backlog(
+    sessions: Subscribers, sub: Subscriber, after: int, tail: LogTail, limit: int
+) -> list[Send]:
+    """The backlog ``(after, horizon]`` (minus gaps and rows already sent), in id order;
+    then the session is ready, and gets its unread count."""
+    out: list[Send] = []
+    horizon = tail.horizon
     if after < horizon:
         stmt = select(Activity).where(
             feed.visible_condition(sub.user_id, include_system=sub.system, is_admin=sub.is_admin),
             Activity.id > after,
             Activity.id <= horizon,
         )
-        gaps = fan.tail.unseen_at_or_below(horizon)
+        gaps = tail.unseen_at_or_below(horizon)
         if gaps:
             stmt = stmt.where(Activity.id.not_in(gaps))
-        newest = list(
-            db.session.scalars(stmt.order_by(Activity.id.desc()).limit(fan.backlog_limit + 1))
-        )
-        if len(newest) > fan.backlog_limit:
+        newest = list(db.session.scalars(stmt.order_by(Activity.id.desc()).limit(limit + 1)))
+        if len(newest) > limit:
             skipped = newest.pop()
-            fan.emit(sub.sid, "backlog_truncated", {"skipped_through": skipped.id})
+            out.append((sub.sid, "backlog_truncated", {"skipped_through": skipped.id}))
         rows = [a for a in reversed(newest) if a.id not in sub.sent]
         resolutions = [
             (alert, rid)
@@ -204,10 +194,9 @@ def make_ready(fan: Fanout, sub: Subscriber, after: int) -> None:
             if alert.id <= horizon
         ]
         sub.ready = True
-        send(fan, [(a, [sub]) for a in rows], [])
+        out += sends_of(sessions, [(a, [sub]) for a in rows], [])
         for alert, resolver_id in resolutions:
-            fan.emit(sub.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id})
+            out.append((sub.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id}))
     sub.ready = True
     sub.after = max(sub.after, after, horizon)
-    send_unread(fan, sub.user_id)
-    fan.jobs.send_current(sub)
+    return out + unread_sends(sessions, [sub.user_id])

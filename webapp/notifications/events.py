@@ -63,7 +63,6 @@ class NotificationsNamespace(socketio.Namespace):
                 error = str(exc)
         self.fanout.ensure_started()
         self.fanout.connect(sid, user_id, is_admin, session_id, after, bool(system), error)
-        self.enter_room(sid, user_room(user_id))
         return True
 
     def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -80,11 +79,6 @@ class NotificationsNamespace(socketio.Namespace):
             self.emit("error", {"message": str(exc)}, to=sid, ignore_queue=True)
             return
         self.fanout.resume(sid, after, system)
-
-
-def user_room(user_id: int) -> str:
-    """The room of every session of this user (for ephemeral events such as ``job``)."""
-    return f"user:{user_id}"
 
 
 def register(app: Flask, server: Any) -> Fanout:

@@ -17,8 +17,6 @@ import logging
 import threading
 import time
 import weakref
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -28,56 +26,17 @@ from webapp.accounts.sessions import REVOKED, live_session_ids
 from webapp.activity import Activity, activity_committed
 from webapp.database import READ_ONLY
 from webapp.extensions import db
+from webapp.jobs import job_status_changed
 from webapp.notifications import delivery
 from webapp.notifications.jobs import JobFeed
 from webapp.notifications.signals import read_state_changed
+from webapp.notifications.subscribers import Send, Subscriber, Subscribers
 from webapp.notifications.tail import LogTail
+from webapp.notifications.wake import JOBS, Listener, WalWatch, channel, publisher
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/notifications"
-#: Ids remembered per session to keep a repeated resume (or a late row) from duplicating.
-SENT_MEMORY = 10_000
-
-
-class RecentIds:
-    """A set that forgets its oldest members past ``size``."""
-
-    def __init__(self, size: int = SENT_MEMORY) -> None:
-        self.order: deque[int] = deque()
-        self.members: set[int] = set()
-        self.size = size
-
-    def add(self, value: int) -> None:
-        if value in self.members:
-            return
-        self.order.append(value)
-        self.members.add(value)
-        if len(self.order) > self.size:
-            self.members.discard(self.order.popleft())
-
-    def __contains__(self, value: object) -> bool:
-        return value in self.members
-
-
-@dataclass(eq=False)
-class Subscriber:
-    """One Socket.IO session of a logged-in user."""
-
-    sid: str
-    user_id: int
-    is_admin: bool
-    #: The login session the socket connected with: its ending disconnects the socket.
-    session_id: int
-    system: bool = False
-    ready: bool = False
-    #: Rows up to here came from the backlog (or the client had them); live rows start above.
-    after: int = 0
-    #: Set on connect, until the tailer sees the connection established: (after, error).
-    pending: tuple[int, str | None] | None = None
-    sent: RecentIds = field(default_factory=RecentIds)
-
-
 def readonly_session() -> None:
     """Make this app context's session read-only. SQLite: a plain deferred BEGIN (one
     snapshot for all its reads). PostgreSQL: autocommit, so each statement reads its own
@@ -106,15 +65,13 @@ class Fanout:
         self.gap_ttl = float(cfg["BEACON_FANOUT_GAP_TTL"])
         self.backlog_limit = int(cfg["BEACON_FANOUT_BACKLOG"])
         self.lock = threading.RLock()
-        self.subscribers: dict[str, Subscriber] = {}
-        self.by_user: dict[int, set[str]] = {}
-        self.system_room: set[str] = set()
+        self.sessions = Subscribers()
         self.tail: LogTail | None = None
         self.dirty_unread: set[int] = set()
-        self.jobs = JobFeed(self)
-        self.listener = None
+        self.jobs = JobFeed(self.sessions, cfg)
+        self.listener: Listener | None = None
         #: Without Redis, on SQLite: notices commits of other processes between polls.
-        self.watch = None
+        self.watch: WalWatch | None = None
         self.watch_every = float(cfg.get("BEACON_FANOUT_WATCH", 0.005))
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -133,13 +90,9 @@ class Fanout:
             db.session.remove()
         self.tail = LogTail(start, gap_wait=self.gap_wait, gap_ttl=self.gap_ttl)
         if self.app.config.get("REDIS_URL"):
-            from webapp.notifications.wake import Listener
-
             self.listener = Listener(self.app, self.wake, self.read_changed, self.job_changed)
             self.listener.start()
         else:
-            from webapp.notifications.wake import WalWatch
-
             self.watch = WalWatch.for_url(url)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="beacon-fanout", daemon=True)
@@ -173,7 +126,7 @@ class Fanout:
     def read_changed(self, user_id: int) -> None:
         """A user's read state changed: resend their unread count on the next step."""
         with self.lock:
-            if user_id in self.by_user:
+            if self.sessions.connected(user_id):
                 self.dirty_unread.add(user_id)
         self._wake.set()
 
@@ -189,7 +142,7 @@ class Fanout:
             busy = (
                 (self.tail is not None and self.tail.waiting)
                 or self.jobs.busy
-                or any(s.pending for s in self.subscribers.values())
+                or any(s.pending for s in self.sessions)
             )
         return self.poll if busy or not hinted else max(self.poll, self.idle_poll)
 
@@ -235,58 +188,40 @@ class Fanout:
             horizon = self.tail.horizon if self.tail else 0
             sub = Subscriber(sid, user_id, is_admin, session_id)
             sub.pending = (horizon if after is None else after, error)
-            self.subscribers[sid] = sub
-            self.by_user.setdefault(user_id, set()).add(sid)
-            self._set_system(sub, system)
+            self.sessions.add(sub)
+            self.sessions.set_system(sub, system)
         self._wake.set()
 
     def disconnect(self, sid: str) -> None:
         with self.lock:
-            sub = self.subscribers.pop(sid, None)
-            if sub is None:
-                return
-            sids = self.by_user.get(sub.user_id, set())
-            sids.discard(sid)
-            if not sids:
-                self.by_user.pop(sub.user_id, None)
-            self.system_room.discard(sid)
+            self.sessions.remove(sid)
 
     def resume(self, sid: str, after: int, system: bool | None) -> bool:
         """Send what this session missed after ``after``, then live rows. False if unknown."""
         # The lock first, then a connection: waiting handlers must not hold pool connections.
         with self.lock, self.app.app_context():
-            sub = self.subscribers.get(sid)
+            sub = self.sessions.get(sid)
             if sub is None:
                 return False
             readonly_session()
             try:
                 if system is not None:
-                    self._set_system(sub, system)
+                    self.sessions.set_system(sub, system)
                 sub.pending = None
-                delivery.make_ready(self, sub, after)
+                self.send(self._make_ready(sub, after))
             finally:
                 db.session.remove()
         return True
 
-    def _set_system(self, sub: Subscriber, system: bool) -> None:
-        sub.system = system
-        if system and sub.is_admin:
-            self.system_room.add(sub.sid)
-            self.server.enter_room(sub.sid, "system", namespace=NAMESPACE)
-        elif sub.sid in self.system_room:
-            self.system_room.discard(sub.sid)
-            self.server.leave_room(sub.sid, "system", namespace=NAMESPACE)
+    def send(self, sends: list[Send]) -> None:
+        """Emit a plan, in order, straight to this process's sessions: never through the
+        message queue."""
+        for sid, event, payload in sends:
+            self.server.emit(event, payload, to=sid, namespace=NAMESPACE, ignore_queue=True)
 
-    def emit(self, sid: str, event: str, data: Any) -> None:
-        """Straight to this process's session: never through the message queue."""
-        self.server.emit(event, data, to=sid, namespace=NAMESPACE, ignore_queue=True)
-
-    def ready_subscribers(self, user_id: int) -> list[Subscriber]:
-        return [
-            self.subscribers[sid]
-            for sid in self.by_user.get(user_id, ())
-            if self.subscribers[sid].ready
-        ]
+    def _make_ready(self, sub: Subscriber, after: int) -> list[Send]:
+        backlog = delivery.backlog(self.sessions, sub, after, self.tail, self.backlog_limit)
+        return backlog + self.jobs.current(sub)
 
     # The tailer.
 
@@ -309,10 +244,10 @@ class Fanout:
         released = tail.take()
         if released or late:
             self._end_revoked([*released, *late])
-            delivery.deliver(self, released, late)
+            self.send(delivery.deliver(self.sessions, released, late))
         arrived = [
             sub
-            for sub in self.subscribers.values()
+            for sub in self.sessions
             if sub.pending is not None and self.server.manager.is_connected(sub.sid, NAMESPACE)
         ]
         # A login session may have ended between the connect handler's check and now.
@@ -323,23 +258,22 @@ class Fanout:
                 continue
             after, error = sub.pending
             sub.pending = None
-            if error:
-                self.emit(sub.sid, "error", {"message": error})
-            delivery.make_ready(self, sub, after)
-        delivery.send_unread_many(self, self.dirty_unread)
+            errors: list[Send] = [(sub.sid, "error", {"message": error})] if error else []
+            self.send(errors + self._make_ready(sub, after))
+        self.send(delivery.unread_sends(self.sessions, self.dirty_unread))
         self.dirty_unread.clear()
-        self.jobs.step()
+        self.send(self.jobs.step(poll=self.listener is None))
         return len(rows) == delivery.BATCH
 
     def _end_revoked(self, rows: list[Any]) -> None:
         """Disconnect the sockets of the login sessions a ``session.revoked`` row ended."""
         for row in rows:
-            if row.key != REVOKED or row.user_id not in self.by_user:
+            if row.key != REVOKED or not self.sessions.connected(row.user_id):
                 continue
             ended = set(row.value.get("sessions", ())) if isinstance(row.value, dict) else set()
-            for sid in list(self.by_user.get(row.user_id, ())):
-                if self.subscribers[sid].session_id in ended:
-                    self.server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+            for sub in self.sessions.of_user(row.user_id):
+                if sub.session_id in ended:
+                    self.server.disconnect(sub.sid, namespace=NAMESPACE, ignore_queue=True)
 
 
 def fanout_for(app: Flask) -> Fanout | None:
@@ -364,3 +298,20 @@ def _on_read_state(sender: Any, user_id: int, **kwargs: Any) -> None:
     for fan in list(_running):
         if app is None or fan.app is app:
             fan.read_changed(user_id)
+
+
+def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any):
+    """In the process that changed a job: hand it to this app's fan-outs, and to the other
+    processes through Redis (a web process gets its own message back; repeats are skipped)."""
+    if owner_id is None:
+        return
+    for fan in running_fanouts():
+        if fan.app is sender:
+            fan.job_changed(owner_id, job)
+    if isinstance(sender, Flask):
+        pub = publisher(sender)
+        if pub is not None:
+            pub.publish(channel(sender, JOBS), {"owner_id": owner_id, "job": job})
+
+
+job_status_changed.connect(_on_job_changed, weak=False)

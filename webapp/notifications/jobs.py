@@ -16,16 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask
-
-from webapp.jobs import FINISHED, JobStatus, job_status_changed
+from webapp.jobs import FINISHED, JobStatus
 from webapp.jobs.status import records_of
 from webapp.notifications.labels import humanize
-
-if TYPE_CHECKING:
-    from webapp.notifications.fanout import Fanout
+from webapp.notifications.subscribers import Send, Subscriber, Subscribers
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +65,11 @@ def running_jobs(user_id: int, limit: int = CURRENT_LIMIT) -> list[dict[str, Any
 
 
 class JobFeed:
-    """The ``job`` events of one fan-out; every method runs under the fan-out's lock."""
+    """The ``job`` events of one fan-out's sessions, planned as sends; every method runs
+    under the fan-out's lock."""
 
-    def __init__(self, fanout: Fanout) -> None:
-        cfg = fanout.app.config
-        self.fanout = fanout
+    def __init__(self, sessions: Subscribers, cfg: Mapping[str, Any]) -> None:
+        self.sessions = sessions
         self.interval = float(cfg["BEACON_JOB_EMIT_INTERVAL"])
         self.poll_every = float(cfg["BEACON_JOB_POLL"])
         self.pending: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -84,17 +81,19 @@ class JobFeed:
         return bool(self.pending)
 
     def changed(self, owner_id: int, job: dict[str, Any]) -> None:
-        if owner_id in self.fanout.by_user and isinstance(job.get("id"), str):
+        if self.sessions.connected(owner_id) and isinstance(job.get("id"), str):
             self.pending[job["id"]] = (owner_id, job)
 
-    def send_current(self, sub: Any) -> None:
+    def current(self, sub: Subscriber) -> list[Send]:
         """A session just became ready: the state of its user's unfinished jobs."""
-        for payload in reversed(running_jobs(sub.user_id)):
-            self.fanout.emit(sub.sid, "job", payload)
+        return [(sub.sid, "job", payload) for payload in reversed(running_jobs(sub.user_id))]
 
-    def step(self) -> None:
+    def step(self, poll: bool) -> list[Send]:
+        """The changes due now; with ``poll`` (no Redis to hear of other processes' changes),
+        read the store for connected users' jobs when a poll is due."""
+        out: list[Send] = []
         now = time.monotonic()
-        if self.fanout.listener is None and now - self._polled >= self.poll_every:
+        if poll and now - self._polled >= self.poll_every:
             self._polled = now
             self._poll()
         for job_id, (owner_id, job) in list(self.pending.items()):
@@ -108,8 +107,8 @@ class JobFeed:
             del self.pending[job_id]
             self._remember(job_id, now, job)
             payload = job_payload(job)
-            for sub in self.fanout.ready_subscribers(owner_id):
-                self.fanout.emit(sub.sid, "job", payload)
+            out += [(sub.sid, "job", payload) for sub in self.sessions.ready(owner_id)]
+        return out
 
     def _remember(self, job_id: str, now: float, job: dict[str, Any]) -> None:
         self.sent[job_id] = (now, job)
@@ -124,7 +123,7 @@ class JobFeed:
         number of connected users; plus a read of the jobs last sent unfinished that have
         left those listings, to see how they ended. Per user only when too many are running.
         """
-        users = {u for u in self.fanout.by_user if self.fanout.ready_subscribers(u)}
+        users = self.sessions.users_ready()
         if not users:
             return
         try:
@@ -166,23 +165,3 @@ class JobFeed:
         last = self.sent.get(status.id)
         if status.status not in FINISHED or (last is not None and last[1] != job):
             self.changed(user_id, job)
-
-
-def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any):
-    """In the process that changed a job: hand it to this app's fan-outs, and to the other
-    processes through Redis (a web process gets its own message back; repeats are skipped)."""
-    if owner_id is None:
-        return
-    from webapp.notifications.fanout import running_fanouts
-    from webapp.notifications.wake import JOBS, channel, publisher
-
-    for fan in running_fanouts():
-        if fan.app is sender:
-            fan.job_changed(owner_id, job)
-    if isinstance(sender, Flask):
-        pub = publisher(sender)
-        if pub is not None:
-            pub.publish(channel(sender, JOBS), {"owner_id": owner_id, "job": job})
-
-
-job_status_changed.connect(_on_job_changed, weak=False)

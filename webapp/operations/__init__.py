@@ -9,9 +9,14 @@ action-runner task and the reaper periodic task.
 
 from webapp.operations.context import ActionContext
 from webapp.operations.models import ACTIVE_STATES, STATES, Action, Operation
-from webapp.operations.runner import reap_expired_actions, run_action
-from webapp.operations.service import rerun_action, retry_operation, start_operation
 from webapp.operations.signals import operation_changed
+from webapp.operations.transitions import (
+    reap_expired_actions,
+    rerun_action,
+    retry_operation,
+    run_action,
+    start_operation,
+)
 
 __all__ = [
     "ACTIVE_STATES",

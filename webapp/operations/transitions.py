@@ -1,0 +1,607 @@
+"""Every state change of an operation, each one function and one transaction, with the
+Huey tasks beside them: start, claim, complete, fail, reap, retry.
+
+An action run takes the action's lease with one conditional UPDATE: only a pending or
+waiting action that is its operation's next action, and is due, can be taken, so two
+consumers never run it at once and a stray or duplicate task does nothing. Each write a run
+makes afterwards is conditional on its lease token: a run whose lease was taken over (its
+consumer looked dead) records nothing. The lease lasts ``BEACON_ACTION_LEASE`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from flask import current_app
+from huey import crontab
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp.activity import WriteTransaction, periodic_task, record_activity, write_transaction
+from webapp.database import begin_write, utcnow
+from webapp.extensions import db, huey
+from webapp.operations import steps
+from webapp.operations.context import ActionContext, ActionRef
+from webapp.operations.models import (
+    ACTIVE_STATES,
+    COMPLETED,
+    FAILED,
+    MAIN,
+    PENDING,
+    RUNNING,
+    WAITING,
+    Action,
+    Operation,
+)
+from webapp.operations.signals import announce
+from webapp.operations.spec import OperationSpec, callable_for, check_start
+from webapp.queue import PRIORITIES
+
+log = logging.getLogger(__name__)
+
+#: Huey priority of action runs.
+ACTION_PRIORITY = PRIORITIES["medium"]
+#: How many expired actions one reaper pass handles at most.
+REAP_BATCH = 200
+
+
+# -- start, retry: an operation made to run ---------------------------------------------------
+
+
+ActionEntry = Callable[..., Any] | str | tuple[Callable[..., Any] | str, Mapping[str, Any]]
+
+
+def lease_seconds() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["BEACON_ACTION_LEASE"])
+
+
+def start_operation(
+    name: str,
+    globals: Mapping[str, Any] | None = None,  # noqa: A002 - the contract's name
+    branches: Mapping[str, Sequence[ActionEntry]] | None = None,
+    *,
+    delay: float | None = None,
+    eta: dt.datetime | None = None,
+    owner_id: int | None = None,
+    idempotency_key: str | None = None,
+    retries: int = 3,
+    retry_delay: float = 10,
+) -> Operation:
+    """Create an operation and enqueue its first action; return it (or the existing one).
+
+    ``branches`` maps branch names to lists of actions; ``main`` is required and runs first.
+    An action is a module-level callable taking the action object (or a class with a
+    ``call(action)`` classmethod), or its import path, or ``(action, {"perform_at": when})``.
+    The first action is enqueued now, after ``delay`` seconds, or at ``eta`` (aware datetime).
+    Each action is attempted ``retries + 1`` times, ``retry_delay`` seconds apart, before the
+    operation fails.
+
+    Idempotent: the same name + globals + branches returns the existing operation, whatever
+    its state; with an ``idempotency_key``, the same name + key does (and reusing a key with
+    other globals or branches raises ValueError). Everything is checked before anything is
+    written: bad input raises ValueError naming the problem.
+    """
+    spec = check_start(
+        name,
+        globals,
+        branches,
+        delay=delay,
+        eta=eta,
+        owner_id=owner_id,
+        idempotency_key=idempotency_key,
+        retries=retries,
+        retry_delay=retry_delay,
+        now=utcnow(),
+    )
+    begin_write(db.session)  # it reads, then writes what it read
+    _check_owner(spec.owner_id)
+    existing = _find_existing(spec)
+    if existing is not None:
+        return _detached(existing)
+    try:
+        with db.session.begin_nested():
+            op = _insert(spec)
+    except IntegrityError:
+        # Another process started the same operation between our look-up and insert.
+        existing = _find_existing(spec)
+        if existing is None:
+            raise
+        return _detached(existing)
+    activity(op, "started", True, f"Operation {op.name} started")
+    commit_step(op, op.next_action, detach=True)
+    return op
+
+
+def _check_owner(owner_id: int | None) -> None:
+    if owner_id is None:
+        return
+    from webapp.accounts.models import User
+
+    if db.session.get(User, owner_id) is None:
+        raise ValueError(f"owner_id {owner_id} is not a user")
+
+
+def _find_existing(spec: OperationSpec) -> Operation | None:
+    query = select(Operation).where(Operation.name == spec.name)
+    if spec.idempotency_key is None:
+        query = query.where(
+            Operation.params_hash == spec.params_hash, Operation.idempotency_key.is_(None)
+        )
+    else:
+        query = query.where(Operation.idempotency_key == spec.idempotency_key)
+    op = db.session.execute(query.options(selectinload(Operation.actions))).scalar_one_or_none()
+    if op is not None and op.params_hash != spec.params_hash:
+        raise ValueError(
+            f"idempotency_key {spec.idempotency_key!r} already started operation {op.id} "
+            f"({op.name}) with other globals or branches"
+        )
+    return op
+
+
+def _insert(spec: OperationSpec) -> Operation:
+    now = utcnow()
+    op = Operation(
+        name=spec.name,
+        globals=spec.globals,
+        params_hash=spec.params_hash,
+        idempotency_key=spec.idempotency_key,
+        owner_id=spec.owner_id,
+        retries=spec.retries,
+        retry_delay=spec.retry_delay,
+        start_at=spec.start_at,
+        state=PENDING,
+    )
+    op.actions = [
+        Action(
+            branch=a.branch,
+            position=a.position,
+            name=a.path,
+            perform_at=a.perform_at,
+            state=PENDING,
+            attempts_left=spec.retries + 1,
+        )
+        for a in spec.actions
+    ]
+    db.session.add(op)
+    db.session.flush()
+    first = op.actions[0]  # main's first action: check_branches puts it first
+    op.next_action_id = first.id
+    make_next(op, first, now)
+    db.session.flush()
+    return op
+
+
+def eta_of(op: Operation, action: Action) -> dt.datetime | None:
+    """When ``action`` may run: its perform_at, and for the first action the start time."""
+    return eta_for(action.perform_at, op.start_at)
+
+
+def eta_for(perform_at: dt.datetime | None, start_at: dt.datetime | None) -> dt.datetime | None:
+    """The later of an action's perform_at and its operation's start time (either may be
+    None)."""
+    times = [t for t in (perform_at, start_at) if t is not None]
+    return max(times) if times else None
+
+
+def queued_state(
+    perform_at: dt.datetime | None, start_at: dt.datetime | None, now: dt.datetime
+) -> tuple[str, dt.datetime]:
+    """The state of an action made next (pending, or waiting until its perform_at) and the
+    deadline by which it must have started, or the reaper enqueues it again."""
+    state = WAITING if perform_at is not None and perform_at > now else PENDING
+    eta = eta_for(perform_at, start_at)
+    return state, max(now, eta or now) + lease_seconds()
+
+
+def make_next(op: Operation, action: Action, now: dt.datetime) -> None:
+    """Point ``op`` at ``action``: pending, or waiting until its perform_at."""
+    state, deadline = queued_state(action.perform_at, op.start_at, now)
+    op.next_action_id = action.id
+    op.state = state
+    action.state = state
+    action.lease_holder = None
+    action.lease_expires_at = deadline
+
+
+def commit_step(op: Operation, run_next: Action | None = None, *, detach: bool = False) -> None:
+    """Commit a step, then enqueue ``run_next`` and send ``operation_changed``.
+
+    Everything needed afterwards is read before the commit: touching an expired attribute
+    after it would begin a new transaction, which on SQLite holds the write lock. With
+    ``detach`` the operation (and its actions) leave the session fully loaded, so the caller
+    can read them without a database round trip.
+    """
+    db.session.flush()
+    op_id, state, name = op.id, op.state, op.name
+    job = (run_next.id, eta_of(op, run_next)) if run_next is not None else None
+    if detach:
+        op.actions  # noqa: B018 - loaded before detaching
+        db.session.expunge(op)
+    db.session.commit()
+    if job is not None:
+        enqueue_action(*job)
+    announce(op_id, state, name)
+
+
+def _detached(op: Operation) -> Operation:
+    """An existing operation handed back: detached, with its actions, its read ended."""
+    op.actions  # noqa: B018 - loaded before detaching
+    db.session.expunge(op)
+    db.session.commit()
+    return op
+
+
+def enqueue_action(action_id: int, eta: dt.datetime | None = None) -> None:
+    """One run of the action-runner task for this action, now or at ``eta``."""
+    if eta is not None and eta > utcnow():
+        run_action.schedule(args=(action_id,), eta=eta)
+    else:
+        run_action(action_id)
+
+
+def lock_operation(op_id: int) -> Operation | None:
+    """The operation, fresh from the database and locked (FOR UPDATE on PostgreSQL; on
+    SQLite the transaction takes the write lock, if it has not read yet)."""
+    begin_write(db.session)
+    return db.session.execute(
+        select(Operation)
+        .where(Operation.id == op_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def activity(
+    op: Any,
+    key: str,
+    value: Any,
+    message: str,
+    *,
+    system: bool = False,
+    tx: WriteTransaction | None = None,
+) -> None:
+    """An ``operation.<key>`` activity for the owner of ``op`` (an Operation, or anything
+    with its ``owner_id`` and activity identity), inside the caller's transaction: the
+    session's, or ``tx``."""
+    args = (f"operation.{key}", value, message[:2000])
+    options = {"subject": op, "user_id": op.owner_id, "system": system}
+    if tx is not None:
+        tx.record(*args, **options)
+    else:
+        record_activity(*args, **options, commit=False)
+
+
+def retry_operation(op_id: int) -> Operation:
+    """Resume a failed operation from its failed action (completed actions never run again),
+    with a fresh set of attempts. ValueError if there is no such operation or it is not failed.
+    """
+    if isinstance(op_id, bool) or not isinstance(op_id, int):
+        raise ValueError(f"operation id must be an integer, got {op_id!r}")
+    op = lock_operation(op_id)
+    if op is None:
+        db.session.rollback()
+        raise ValueError(f"unknown operation {op_id}")
+    action = db.session.get(Action, op.next_action_id) if op.next_action_id else None
+    if op.state != FAILED or action is None or action.state != FAILED:
+        state = op.state
+        db.session.rollback()
+        raise ValueError(f"operation {op_id} is {state}, not failed: nothing to retry")
+    now = utcnow()
+    action.attempts_left = op.retries + 1
+    op.failed_at = None
+    make_next(op, action, now)
+    activity(op, "retried", True, f"Operation {op.name} retried from {action.short_name}")
+    commit_step(op, action, detach=True)
+    return op
+
+
+def rerun_action(action_id: int) -> Operation:
+    """Run one failed action again (the admin page's retry button); see retry_operation."""
+    if isinstance(action_id, bool) or not isinstance(action_id, int):
+        raise ValueError(f"action id must be an integer, got {action_id!r}")
+    action = db.session.get(Action, action_id)
+    if action is None:
+        raise ValueError(f"unknown action {action_id}")
+    if action.state != FAILED:
+        raise ValueError(f"action {action_id} is {action.state}, not failed: nothing to re-run")
+    return retry_operation(action.operation_id)
+
+
+# -- after a run: completed, failed, or reaped -------------------------------------------------
+
+
+#: An Action row, or an ActionRef: what the choice of the next action reads.
+Step = TypeVar("Step", Action, ActionRef)
+
+
+def next_after(actions: Sequence[Step], current: Step, jump: Step | None) -> Step | None:
+    """The jump target if it jumped; else the next incomplete action on its branch; else the
+    first incomplete action on main; None when the operation is done."""
+    if jump is not None:
+        return jump
+    open_ = sorted(
+        (a for a in actions if a.state != COMPLETED and a.id != current.id),
+        key=lambda a: a.position,
+    )
+    same = [a for a in open_ if a.branch == current.branch and a.position > current.position]
+    if same:
+        return same[0]
+    return next((a for a in open_ if a.branch == MAIN), None)
+
+
+def _held(action_id: int, token: str):
+    return update(Action).where(
+        Action.id == action_id, Action.state == RUNNING, Action.lease_holder == token
+    )
+
+
+@dataclass(frozen=True)
+class OperationSubject:
+    """An operation as the subject of its activities, without loading it."""
+
+    id: int
+    name: str
+    owner_id: int | None
+    activity_subject_type: ClassVar[str] = "operation"
+
+    @property
+    def activity_subject_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def activity_user_id(self) -> int | None:
+        return self.owner_id
+
+
+def complete_action(action: ActionContext, token: str) -> bool:
+    """Record a completed run, its globals and the next-action pointer in one transaction,
+    then enqueue the next action. False if the lease was lost (another run took over).
+
+    While this run holds the lease no other action of the operation runs, so the actions as
+    the claim read them still hold: the next action is chosen from them.
+    """
+    now = utcnow()
+    actions = action.actions
+    current = next(a for a in actions if a.id == action.id)
+    jump = action.jump_target
+    if jump is not None and jump.state == COMPLETED:
+        jump = None  # jump_to refuses completed targets; never run an action twice
+    nxt = next_after(actions, current, jump)
+    if nxt is None:
+        state, deadline = COMPLETED, None
+    else:
+        state, deadline = queued_state(nxt.perform_at, action.start_at, now)
+    params = {
+        "op_id": action.operation_id,
+        "aid": action.id,
+        "now": now,
+        "token": token,
+        "state_after": state,
+        "next_id": nxt.id if nxt is not None else None,
+        "op_completed_at": now if nxt is None else None,
+        "jump_id": jump.id if jump is not None else None,
+        "deadline": deadline,
+    }
+    if action.changes:
+        params["op_globals"] = action.globals
+    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    with write_transaction() as tx:
+        done = (
+            tx.execute(steps.advance_operation(bool(action.changes)), params).rowcount == 1
+            and tx.execute(steps.complete_action(), params).rowcount == 1
+        )
+        if not done:
+            tx.rollback()
+            log.warning("action %s lost its lease before completing; not recorded", action.id)
+            return False
+        if nxt is not None:
+            tx.execute(steps.queue_action(), params)
+        message = f"{op.name}: {current.short_name} completed"
+        activity(op, "action_completed", True, message, system=True, tx=tx)
+        if nxt is None:
+            activity(op, "completed", True, f"Operation {op.name} completed", tx=tx)
+    if nxt is not None:
+        enqueue_action(nxt.id, eta_for(nxt.perform_at, action.start_at))
+    announce(op.id, state, op.name)
+    return True
+
+
+def fail_action(
+    action: ActionContext, token: str, error: str, trace: str
+) -> tuple[bool, float] | None:
+    """Record a failed attempt: error, trace, time. The operation fails when no attempts are
+    left. Returns (final, retry_delay), or None if the lease was lost."""
+    now = utcnow()
+    op = lock_operation(action.operation_id)
+    row = db.session.get(Action, action.id, populate_existing=True)
+    final = row.attempts_left <= 0
+    retry_at = now + dt.timedelta(seconds=op.retry_delay)
+    done = db.session.execute(
+        _held(action.id, token)
+        .values(
+            state=FAILED if final else PENDING,
+            error_message=error,
+            stack_trace=trace,
+            errored_at=now,
+            lease_holder=None,
+            # Not final: Huey retries after retry_delay; the deadline lets the reaper step in
+            # if that retry is lost with its consumer.
+            lease_expires_at=None if final else retry_at + lease_seconds(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        db.session.rollback()
+        log.warning("action %s lost its lease before failing; not recorded", action.id)
+        return None
+    _record_failure(op, row, error, final, now)
+    retry_delay = op.retry_delay
+    commit_step(op)
+    return final, retry_delay
+
+
+def _record_failure(op: Operation, row: Action, error: str, final: bool, now) -> None:
+    attempt = row.attempts_count
+    activity(
+        op,
+        "action_failed",
+        False,
+        f"{op.name}: {row.short_name} failed (attempt {attempt}): {error}",
+        system=True,
+    )
+    if final:
+        op.state = FAILED
+        op.failed_at = now
+        activity(op, "failed", False, f"Operation {op.name} failed at {row.short_name}: {error}")
+    else:
+        op.state = PENDING
+
+
+def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> bool:
+    """Resume one action whose lease (or start deadline) expired: back to pending and
+    enqueued again; a running one that had no attempts left fails. False if another reaper or
+    a runner changed it since it was seen."""
+    begin_write(db.session)
+    op_id = db.session.scalar(select(Action.operation_id).where(Action.id == action_id))
+    op = lock_operation(op_id)
+    row = db.session.get(Action, action_id, populate_existing=True)
+    if (
+        op.next_action_id != action_id
+        or row.lease_expires_at != seen_expiry
+        or row.state not in (PENDING, RUNNING, "waiting")
+    ):
+        db.session.rollback()
+        return False
+    was_running = row.state == RUNNING
+    if was_running:
+        error = "lease expired while running: its consumer stopped before the action finished"
+        row.error_message, row.stack_trace, row.errored_at = error, None, now
+        final = row.attempts_left <= 0
+        row.lease_holder = None
+        if final:
+            row.state = FAILED
+            row.lease_expires_at = None
+        _record_failure(op, row, error, final, now)
+        if final:
+            commit_step(op)
+            return True
+    make_next(op, row, now)
+    commit_step(op, row)
+    return True
+
+
+# -- the runner: claim, run, and the reaper's pass ----------------------------------------------
+
+
+def lease_token() -> str:
+    """Who holds a lease: host, process, thread, and a nonce for this run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_action(action_id: int, token: str) -> ActionContext | None:
+    """Take the lease on a due action that is its operation's next one; None if not ours."""
+    now = utcnow()
+    params = {"aid": action_id, "now": now}
+    # On PostgreSQL the claim commits without waiting for the disk: a claim lost in a
+    # database crash leaves the action pending with its start deadline, and the reaper runs
+    # it again, as after a consumer that died mid-run. The completion commits durably.
+    with write_transaction(durable=False) as conn:
+        op = conn.execute(steps.claim_operation(), params).first()
+        taken = op is not None and (
+            conn.execute(
+                steps.claim_action(),
+                {**params, "token": token, "expires": now + lease_seconds()},
+            ).rowcount
+            == 1
+        )
+        if not taken:
+            conn.rollback()
+            log.info(
+                "action %s not taken: not due, not next, or already running or done", action_id
+            )
+            return None
+        # Committed as the block ends, before the action runs: no transaction (on SQLite, no
+        # write lock) stays open while it works.
+        rows = conn.execute(steps.operation_actions(), {"op_id": op.id}).all()
+    me = next(a for a in rows if a.id == action_id)
+    action = ActionContext(
+        operation_id=op.id,
+        operation_name=op.name,
+        owner_id=op.owner_id,
+        action_id=me.id,
+        branch=me.branch,
+        position=me.position,
+        name=me.name,
+        attempt=me.attempts_count,
+        globals_=op.globals or {},
+        actions=[
+            ActionRef(a.id, a.branch, a.position, a.name, a.state, a.perform_at) for a in rows
+        ],
+        start_at=op.start_at,
+    )
+    announce(op.id, RUNNING, op.name)
+    return action
+
+
+def run(action_id: int, task=None) -> str:
+    """Claim, run and record one action: "completed", "failed", "retrying", or "skipped"."""
+    token = lease_token()
+    action = claim_action(action_id, token)
+    if action is None:
+        return "skipped"
+    try:
+        callable_for(action.name)(action)
+    except Exception as exc:
+        trace = traceback.format_exc()
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        db.session.rollback()  # whatever the action left unflushed goes with it
+        outcome = fail_action(action, token, error, trace)
+        if task is not None:
+            # The database decides whether Huey retries, whatever the task was enqueued with.
+            final = outcome is None or outcome[0]
+            task.retries = 0 if final else max(task.retries, 1)
+            if outcome is not None:
+                task.retry_delay = outcome[1]
+        raise
+    return "completed" if complete_action(action, token) else "skipped"
+
+
+@huey.task(context=True, name="operations.run_action", priority=ACTION_PRIORITY)
+def run_action(action_id: int, task=None) -> None:
+    """The action-runner task: one run of one action (retries are set per failure)."""
+    run(action_id, task)
+
+
+def reap_expired_actions(now: dt.datetime | None = None) -> int:
+    """Resume actions whose lease expired while running (their consumer died), or that were
+    never picked up by their deadline; never touches a valid lease. Returns how many."""
+    now = now or utcnow()
+    seen = db.session.execute(
+        select(Action.id, Action.lease_expires_at)
+        .join(Operation, Operation.next_action_id == Action.id)
+        .where(
+            Action.state.in_((PENDING, WAITING, RUNNING)),
+            Action.lease_expires_at < now,
+            Operation.state.in_(ACTIVE_STATES),
+        )
+        .order_by(Action.lease_expires_at)
+        .limit(REAP_BATCH)
+    ).all()
+    db.session.rollback()
+    return sum(reap_action(action_id, expiry, now) for action_id, expiry in seen)
+
+
+@periodic_task(crontab(minute="*"), period=dt.timedelta(minutes=1), name="operations.reaper")
+def reaper() -> int:
+    """Every minute: resume actions whose consumer died (see reap_expired_actions)."""
+    return reap_expired_actions()
