@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from huey.exceptions import CancelExecution
 
@@ -22,6 +23,23 @@ SEEN: list[dict] = []
 def wait_gate(key: str) -> None:
     if not GATES[key].acquire(timeout=20):
         raise TimeoutError(f"gate {key!r} was never opened")
+
+
+@tracked_task(throttle_interval=0.01)
+def count_in_worker_threads(per_thread: int, *, status) -> None:
+    """Progress moved from two threads of the job's own, with no app context of theirs: one
+    ``threading.Thread`` and one ``ThreadPoolExecutor`` worker."""
+    status.progress.total = 2 * per_thread
+
+    def count() -> None:
+        for _ in range(per_thread):
+            status.progress.increment()
+
+    thread = threading.Thread(target=count)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        thread.start()
+        pool.submit(count).result()
+    thread.join()
 
 
 @tracked_task()

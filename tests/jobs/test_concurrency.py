@@ -7,6 +7,8 @@ import threading
 
 from flask import Flask
 
+from tests.jobs import sample_jobs as jobs
+from tests.support.queue import running_consumer, wait_until
 from webapp.jobs import JobStatus
 
 
@@ -59,3 +61,18 @@ def test_two_writers_of_different_fields_both_survive(app, job_store):
     with app.app_context():
         got = JobStatus.get("fields")
         assert (got["a"], got["b"], got["progress"]) == (299, 299, 300)
+
+
+def test_a_jobs_own_threads_increment_through_its_status_with_no_app_context(app, job_store):
+    with app.app_context():
+        result = jobs.count_in_worker_threads(1000)
+    with running_consumer(workers=1):
+        with app.app_context():
+            wait_until(
+                lambda: (st := JobStatus.get(result)) is not None and st.is_finished,
+                timeout=60,
+                message="the job to finish",
+            )
+    with app.app_context():
+        got = JobStatus.get(result)
+        assert (got.status, got["progress"], got.total) == ("completed", 2000, 2000)

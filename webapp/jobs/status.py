@@ -7,15 +7,16 @@ write the throttle allows, and always when the job ends.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app, has_app_context
 
 from webapp.database import utcnow
 from webapp.jobs.backend import get_store
@@ -142,7 +143,9 @@ class JobStatus:
 
     It holds the values last read or written by this object (``reload()`` reads again). Writes
     are per field and atomic in the store, so several objects (threads, processes) may write
-    the same job: increments add up and different fields never overwrite each other.
+    the same job: increments add up and different fields never overwrite each other. One
+    object may be shared by the job's own threads: a thread without an app context writes in
+    one of the app the object was made in.
     ``throttle_interval`` (seconds) throttles ``progress.increment``/``decrement`` and
     ``update(..., force=False)``; setting total or progress, ``finish()``, ``status[k] = v``
     and ``update(..., force=True)`` are stored at once, together with anything pending.
@@ -162,6 +165,7 @@ class JobStatus:
         self._store = store
         self.throttle_interval = throttle_interval
         self.expires_in = expires_in or self.record.get("expires_in") or DEFAULT_EXPIRES_IN
+        self._app: Flask | None = current_app._get_current_object() if has_app_context() else None
         self._lock = threading.RLock()
         self._pending = _Pending()
         self._last_write: float | None = None
@@ -208,9 +212,19 @@ class JobStatus:
             self._store = get_store()
         return self._store
 
+    @contextlib.contextmanager
+    def _app_context(self) -> Iterator[None]:
+        """The caller's app context, else one of the app this object was made in (a thread
+        the job started has none of its own)."""
+        if has_app_context() or self._app is None:
+            yield
+            return
+        with self._app.app_context():
+            yield
+
     def reload(self) -> JobStatus:
         """Read the stored status again (an unknown or expired job reads as empty)."""
-        with self._lock:
+        with self._lock, self._app_context():
             self.record = self.store.read(self.id) or empty_record(self.id)
         return self
 
@@ -335,7 +349,7 @@ class JobStatus:
         cannot be reached, try again for up to ``wait`` seconds; False if it is still held."""
         deadline = time.monotonic() + wait
         pause = 0.05
-        with self._lock:
+        with self._lock, self._app_context():
             while not self._store_pending():
                 if time.monotonic() + pause > deadline:
                     return False
@@ -348,7 +362,7 @@ class JobStatus:
     def _change(
         self, values: dict[str, Any], fields: dict[str, Any], increment: int, *, throttled: bool
     ) -> None:
-        with self._lock:
+        with self._lock, self._app_context():
             self._pending.add(values, fields, increment)
             rec = self.record
             if "progress" in values:

@@ -37,6 +37,8 @@ from webapp.notifications.wake import JOBS, Listener, WalWatch, channel, publish
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/notifications"
+
+
 def readonly_session() -> None:
     """Make this app context's session read-only. SQLite: a plain deferred BEGIN (one
     snapshot for all its reads). PostgreSQL: autocommit, so each statement reads its own
