@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.demo.models import ConnectedAccount, new_token_expiry
-from webapp.database import utcnow
+from webapp.database import begin_write, utcnow
 from webapp.extensions import db
 
 #: What each service hands back on a sync, for the messages.
@@ -91,6 +91,7 @@ class FakeProvider:
 def expire_token(account_id: int) -> None:
     """Make an account's token expire now (commits): its next sync meets TokenExpired.
     The hook tests and the tour use to bring up a re-authenticate alert on demand."""
+    begin_write(db.session)  # it reads, then writes, while consumers may be writing
     account = db.session.get(ConnectedAccount, account_id)
     if account is None:
         raise ValueError(f"unknown connected account {account_id!r}")

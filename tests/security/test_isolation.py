@@ -17,7 +17,8 @@ from webapp.extensions import db
 from webapp.operations import start_operation
 
 UNKNOWN_JOB = "00000000-0000-0000-0000-000000000000"
-CSRF_META = re.compile(r'<meta name="csrf-token" content="[^"]*">')
+#: A CSRF token wherever the page carries one (its meta tag, the logout form's hidden field).
+CSRF_META = re.compile(r'"[\w-]+\.[\w-]{6}\.[\w-]{20,}"')
 
 
 def without_token(response) -> str:
