@@ -249,9 +249,8 @@ def begin_write(session: Any) -> None:
     """Make the transaction ``session`` is in (or begins now) a writing one, if it has not
     run a statement yet: for a service that reads, then writes what it read. After its first
     statement it stays as it began (SQLite then takes the write lock at the first write)."""
-    conn = session.connection()
-    info = conn.connection.info
-    if info.get(_BEGIN, "") is None:
+    info = session.connection().connection.info
+    if _BEGIN in info and info[_BEGIN] is None:  # SQLite, no statement yet, kind undecided
         info[_BEGIN] = _IMMEDIATE
 
 

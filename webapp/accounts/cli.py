@@ -4,8 +4,6 @@ import click
 from flask.cli import AppGroup
 
 from webapp.accounts.service import create_user
-from webapp.database import write_session
-from webapp.extensions import db
 
 users_cli = AppGroup("users", help="Manage Beacon users.")
 
@@ -16,7 +14,6 @@ users_cli = AppGroup("users", help="Manage Beacon users.")
 @click.option("--admin", is_flag=True, help="Give the user the admin role.")
 def create_user_command(email: str, password: str, admin: bool) -> None:
     """Create a user (subscriber unless --admin)."""
-    write_session(db.session)
     try:
         user = create_user(email, password, role="admin" if admin else "subscriber")
     except ValueError as exc:

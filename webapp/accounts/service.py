@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.accounts.models import ROLES, User
 from webapp.accounts.sessions import end_sessions
+from webapp.database import begin_write
 from webapp.extensions import db
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
@@ -29,6 +30,7 @@ def create_user(email: str, password: str, role: str = "subscriber") -> User:
     if not isinstance(password, str) or not password:
         raise ValueError("password must be a non-empty string")
     email = normalize_email(email)
+    begin_write(db.session)  # it reads, then writes what it read
     if get_user_by_email(email) is not None:
         raise ValueError(f"a user with email {email!r} already exists")
     user = User(email=email, password_hash=hash_password(password), role=role)

@@ -11,9 +11,8 @@ lock, so a web request or a test polling a status never blocks the consumers wri
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
@@ -27,12 +26,6 @@ from webapp.jobs.store import JobStore, Record, Write, empty_record
 
 JOBS = JobStatusRow.__table__
 FIELDS = JobStatusField.__table__
-
-
-@contextlib.contextmanager
-def _reading() -> Iterator[Connection]:
-    with db.engine.connect() as conn:
-        yield conn
 
 
 def _insert(table):
@@ -153,7 +146,7 @@ class SqlStore(JobStore):
         ids = list(dict.fromkeys(job_ids))
         if not ids:
             return {}
-        with _reading() as conn:
+        with db.engine.connect() as conn:
             rows = conn.execute(
                 select(JOBS).where(JOBS.c.id.in_(ids), JOBS.c.expires_at > (now or utcnow()))
             ).mappings()
@@ -175,7 +168,7 @@ class SqlStore(JobStore):
         if status is not None:
             query = query.where(JOBS.c.status == status)
         query = query.order_by(JOBS.c.enqueued_at.desc(), JOBS.c.id.desc()).limit(limit)
-        with _reading() as conn:
+        with db.engine.connect() as conn:
             return _records(conn, list(conn.execute(query).mappings()))
 
     def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:
@@ -204,7 +197,7 @@ class SqlStore(JobStore):
             .order_by(JOBS.c.heartbeat_at)
             .limit(limit)
         )
-        with _reading() as conn:
+        with db.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
     def interrupt(

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -212,15 +212,12 @@ class JobStatus:
             self._store = get_store()
         return self._store
 
-    @contextlib.contextmanager
-    def _app_context(self) -> Iterator[None]:
-        """The caller's app context, else one of the app this object was made in (a thread
-        the job started has none of its own)."""
-        if has_app_context() or self._app is None:
-            yield
-            return
-        with self._app.app_context():
-            yield
+    def _app_context(self) -> contextlib.AbstractContextManager[Any]:
+        """For the store's I/O: the caller's app context, else one of the app this object was
+        made in (a thread the job started has none of its own)."""
+        if self._app is None or has_app_context():
+            return contextlib.nullcontext()
+        return self._app.app_context()
 
     def reload(self) -> JobStatus:
         """Read the stored status again (an unknown or expired job reads as empty)."""
@@ -362,7 +359,7 @@ class JobStatus:
     def _change(
         self, values: dict[str, Any], fields: dict[str, Any], increment: int, *, throttled: bool
     ) -> None:
-        with self._lock, self._app_context():
+        with self._lock:
             self._pending.add(values, fields, increment)
             rec = self.record
             if "progress" in values:
@@ -372,7 +369,8 @@ class JobStatus:
             rec["fields"].update(fields)
             if throttled and self._throttled():
                 return
-            self._store_pending()
+            with self._app_context():
+                self._store_pending()
 
     def _throttled(self) -> bool:
         last = self._last_write
