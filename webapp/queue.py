@@ -91,10 +91,12 @@ class BeaconHuey(Huey):
         assert self.flask_app is not None  # noqa: S101 - init_queue bound it
         return self.flask_app
 
-    def read_periodic(self, timestamp):
+    def read_periodic(self, timestamp=None):
         """The periodic tasks due now that this consumer claimed (``webapp.periodic``): each
         runs once per tick, whatever the number of consumers with periodic tasks on. If the
-        claim cannot be made (the database is away), the tick is skipped, never run twice."""
+        claim cannot be made (the database is away), the tick is skipped, never run twice.
+        Huey's scheduler passes no time: the tick is now's."""
+        timestamp = timestamp or self.now()
         due = super().read_periodic(timestamp)
         if not due:
             return due

@@ -14,7 +14,7 @@ from webapp.periodic import PeriodicClaim
 TICK = dt.datetime(2026, 1, 5, 10, 7, 0)
 
 
-def due_names(when: dt.datetime) -> set[str]:
+def due_names(when: dt.datetime | None) -> set[str]:
     return {task.name for task in huey.read_periodic(when)}
 
 
@@ -23,6 +23,17 @@ def test_two_schedulers_asking_for_one_tick_get_each_task_once(ctx):
     second = due_names(TICK + dt.timedelta(seconds=40))  # the other consumer, later that minute
     assert {"events_sweep", "operations.reaper"} <= first
     assert second == set()
+
+
+def test_the_schedulers_call_without_a_time_claims_the_current_minute(ctx):
+    """Huey's scheduler calls ``read_periodic(None)``: the tick is the current minute."""
+    before = huey.now().replace(second=0, microsecond=0)
+    assert "events_sweep" in due_names(None)
+    after = huey.now().replace(second=0, microsecond=0)
+    ticks = db.session.scalars(
+        select(PeriodicClaim.tick).where(PeriodicClaim.task == "events_sweep")
+    ).all()
+    assert [t.replace(tzinfo=None) for t in ticks] in ([before], [after])
 
 
 def test_the_next_minute_is_a_new_tick(ctx):
