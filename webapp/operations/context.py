@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from webapp.operations.models import COMPLETED
+from webapp.operations.models import COMPLETED, short_name
 from webapp.operations.spec import check_json, import_path
 
 
@@ -26,7 +26,7 @@ class ActionRef:
     @property
     def short_name(self) -> str:
         """The callable's own name, without its module."""
-        return self.name.rpartition(":")[2]
+        return short_name(self.name)
 
 
 class ActionContext:
@@ -56,6 +56,8 @@ class ActionContext:
         globals_: Mapping[str, Any],
         actions: list[ActionRef],
         start_at: dt.datetime | None = None,
+        attempts_left: int = 0,
+        retry_delay: float = 0.0,
     ) -> None:
         self.operation_id = operation_id
         self.operation_name = operation_name
@@ -68,6 +70,10 @@ class ActionContext:
         self._globals = copy.deepcopy(dict(globals_))
         self._actions = actions
         self.start_at = start_at
+        #: Attempts left after this one, and the seconds before the next: what a failure of
+        #: this run records (read when the run was claimed; the lease keeps them true).
+        self.attempts_left = attempts_left
+        self.retry_delay = retry_delay
         self.changes: dict[str, Any] = {}
         self.jump_target: ActionRef | None = None
 

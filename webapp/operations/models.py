@@ -29,6 +29,11 @@ ACTIVE_STATES = (PENDING, WAITING, RUNNING)
 MAIN = "main"
 
 
+def short_name(path: str) -> str:
+    """An action's callable's own name, without its module (``module:name`` → ``name``)."""
+    return path.rpartition(":")[2]
+
+
 class Operation(ActivityStatusable, db.Model):
     """One run of a multi-step job: its globals, its state, and a pointer to the next action.
 
@@ -154,7 +159,7 @@ class Action(db.Model):
     @property
     def short_name(self) -> str:
         """The callable's own name, without its module."""
-        return self.name.rpartition(":")[2]
+        return short_name(self.name)
 
     def __repr__(self) -> str:
         return f"<Action {self.id} {self.branch}[{self.position}] {self.short_name} {self.state}>"

@@ -1,20 +1,23 @@
-"""The statements of an action step, built once with bound parameters.
+"""The statements of the operation transitions, built once with bound parameters.
+
+Every transition after ``start`` is one transaction of these conditional statements: the
+operation row first (the one lock order every writer follows), then its action; a condition
+that no longer holds (the lease was lost, another reaper came first) matches no row, and the
+transition writes nothing. Core statements on the tables: building an ORM statement, or
+loading ORM objects, costs several times what the database does for a short action.
 
 Parameter names never repeat a column's name: a constant in ``values()`` is bound under its
-column's name, and a parameter of that name would silently replace it.
-
-A step is the hottest path of the Operations domain: claim (two conditional UPDATEs and one
-read, one transaction), then completion (three UPDATEs and the activity INSERTs, one
-transaction). Core statements on the tables, executed on the session's connection: building
-an ORM statement, or loading ORM objects, cost several times what the database does for a
-short action.
+column's name, and a parameter of that name would silently replace it. A value a transition
+sets is bound as ``set_<column>``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Update, bindparam, func, or_, select, update
+from sqlalchemy import Select, Update, bindparam, func, or_, select, update
 
 from webapp.database import UTCDateTime
 from webapp.operations.models import (
@@ -30,9 +33,64 @@ from webapp.operations.models import (
 OPERATION = Operation.__table__
 ACTION = Action.__table__
 
+#: Which action row a transition may change: ``lease``, while ``token`` holds its lease;
+#: ``seen``, while its state and lease deadline are still those the transition read;
+#: ``open``, while it is not completed (a completed action never runs again).
+GUARDS = {
+    "open": lambda: [ACTION.c.state != COMPLETED],
+    "lease": lambda: [ACTION.c.state == RUNNING, ACTION.c.lease_holder == bindparam("token")],
+    "seen": lambda: [
+        ACTION.c.state == bindparam("seen_state"),
+        ACTION.c.lease_expires_at.is_not_distinct_from(
+            bindparam("seen_expiry", type_=UTCDateTime())
+        ),
+    ],
+}
+
 
 def _now():
     return bindparam("now", type_=UTCDateTime())
+
+
+def _set(table, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns}
+
+
+def params(**values: Any) -> dict[str, Any]:
+    """``set_<column>`` parameters for the columns a transition sets."""
+    return {f"set_{name}": value for name, value in values.items()}
+
+
+@lru_cache(maxsize=32)
+def set_operation(columns: tuple[str, ...]) -> Update:
+    """Set ``columns`` of operation ``op_id`` while ``aid`` is its next action."""
+    return (
+        update(OPERATION)
+        .where(OPERATION.c.id == bindparam("op_id"), OPERATION.c.next_action_id == bindparam("aid"))
+        .values(updated_at=_now(), **_set(OPERATION, columns))
+    )
+
+
+@lru_cache(maxsize=32)
+def set_action(guard: str, columns: tuple[str, ...]) -> Update:
+    """Set ``columns`` of action ``aid`` while its ``guard`` holds (see ``GUARDS``)."""
+    return (
+        update(ACTION)
+        .where(ACTION.c.id == bindparam("aid"), *GUARDS[guard]())
+        .values(**_set(ACTION, columns))
+    )
+
+
+def operation_write(values: Mapping[str, Any], **keys: Any) -> tuple[Update, dict[str, Any]]:
+    """The statement and parameters that set ``values`` on the operation."""
+    return set_operation(tuple(sorted(values))), {**keys, **params(**values)}
+
+
+def action_write(
+    guard: str, values: Mapping[str, Any], **keys: Any
+) -> tuple[Update, dict[str, Any]]:
+    """The statement and parameters that set ``values`` on an action, under ``guard``."""
+    return set_action(guard, tuple(sorted(values))), {**keys, **params(**values)}
 
 
 @lru_cache(maxsize=1)
@@ -55,6 +113,7 @@ def claim_operation() -> Update:
             OPERATION.c.owner_id,
             OPERATION.c.globals,
             OPERATION.c.start_at,
+            OPERATION.c.retry_delay,
         )
     )
 
@@ -81,7 +140,7 @@ def claim_action() -> Update:
 
 
 @lru_cache(maxsize=1)
-def operation_actions():
+def operation_actions() -> Select:
     """What the action is told about its operation's actions (jumps, the next action)."""
     return (
         select(
@@ -92,34 +151,37 @@ def operation_actions():
             ACTION.c.state,
             ACTION.c.perform_at,
             ACTION.c.attempts_count,
+            ACTION.c.attempts_left,
         )
         .where(ACTION.c.operation_id == bindparam("op_id"))
         .order_by(ACTION.c.id)
     )
 
 
-@lru_cache(maxsize=2)
-def advance_operation(with_globals: bool) -> Update:
-    """Point the operation at its next action (or end it), while ``aid`` is still its next
-    one; with ``with_globals``, the globals the action changed as well."""
-    values = {
-        "state": bindparam("state_after"),
-        "next_action_id": bindparam("next_id"),
-        "completed_at": bindparam("op_completed_at", type_=UTCDateTime()),
-        "updated_at": _now(),
-    }
-    if with_globals:
-        values["globals"] = bindparam("op_globals", type_=OPERATION.c.globals.type)
-    return (
-        update(OPERATION)
-        .where(OPERATION.c.id == bindparam("op_id"), OPERATION.c.next_action_id == bindparam("aid"))
-        .values(**values)
-    )
+@lru_cache(maxsize=1)
+def action_and_operation() -> Select:
+    """An action with what a transition that starts from it reads of its operation."""
+    return select(
+        ACTION.c.state,
+        ACTION.c.lease_expires_at,
+        ACTION.c.attempts_left,
+        ACTION.c.attempts_count,
+        ACTION.c.perform_at,
+        ACTION.c.name,
+        OPERATION.c.id.label("op_id"),
+        OPERATION.c.name.label("op_name"),
+        OPERATION.c.owner_id,
+        OPERATION.c.state.label("op_state"),
+        OPERATION.c.next_action_id,
+        OPERATION.c.start_at,
+        OPERATION.c.retries,
+    ).where(ACTION.c.id == bindparam("aid"), OPERATION.c.id == ACTION.c.operation_id)
 
 
 @lru_cache(maxsize=1)
 def complete_action() -> Update:
-    """Record the completion of ``aid`` if ``token`` still holds its lease."""
+    """Record the completion of ``aid`` if ``token`` still holds its lease; it takes the next
+    place in its operation's run order."""
     last = (
         select(func.coalesce(func.max(ACTION.c.run_order), 0) + 1)
         .where(ACTION.c.operation_id == bindparam("op_id"))
@@ -127,11 +189,7 @@ def complete_action() -> Update:
     )
     return (
         update(ACTION)
-        .where(
-            ACTION.c.id == bindparam("aid"),
-            ACTION.c.state == RUNNING,
-            ACTION.c.lease_holder == bindparam("token"),
-        )
+        .where(ACTION.c.id == bindparam("aid"), *GUARDS["lease"]())
         .values(
             state=COMPLETED,
             completed_at=_now(),
@@ -142,19 +200,5 @@ def complete_action() -> Update:
             errored_at=None,
             run_order=last,
             jumped_to_id=bindparam("jump_id"),
-        )
-    )
-
-
-@lru_cache(maxsize=1)
-def queue_action() -> Update:
-    """Make ``next_id`` the next action: pending (or waiting), with its start deadline."""
-    return (
-        update(ACTION)
-        .where(ACTION.c.id == bindparam("next_id"))
-        .values(
-            state=bindparam("state_after"),
-            lease_holder=None,
-            lease_expires_at=bindparam("deadline", type_=UTCDateTime()),
         )
     )

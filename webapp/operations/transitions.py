@@ -23,7 +23,7 @@ from typing import Any, ClassVar, TypeVar
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -42,6 +42,7 @@ from webapp.operations.models import (
     WAITING,
     Action,
     Operation,
+    short_name,
 )
 from webapp.operations.signals import announce
 from webapp.operations.spec import OperationSpec, callable_for, check_start
@@ -118,7 +119,10 @@ def start_operation(
             raise
         return _detached(existing)
     activity(op, "started", True, f"Operation {op.name} started")
-    commit_step(op, op.next_action, detach=True)
+    first = op.next_action
+    op = _detached(op)  # committed: now the first run may begin
+    enqueue_action(first.id, eta_of(op, first))
+    announce(op.id, op.state, op.name)
     return op
 
 
@@ -172,11 +176,13 @@ def _insert(spec: OperationSpec) -> Operation:
         )
         for a in spec.actions
     ]
+    first = op.actions[0]  # main's first action: check_branches puts it first
+    for name, value in queued(first.perform_at, op.start_at, now).items():
+        setattr(first, name, value)
+    op.state = first.state
     db.session.add(op)
     db.session.flush()
-    first = op.actions[0]  # main's first action: check_branches puts it first
     op.next_action_id = first.id
-    make_next(op, first, now)
     db.session.flush()
     return op
 
@@ -203,42 +209,76 @@ def queued_state(
     return state, max(now, eta or now) + lease_seconds()
 
 
-def make_next(op: Operation, action: Action, now: dt.datetime) -> None:
-    """Point ``op`` at ``action``: pending, or waiting until its perform_at."""
-    state, deadline = queued_state(action.perform_at, op.start_at, now)
-    op.next_action_id = action.id
-    op.state = state
-    action.state = state
-    action.lease_holder = None
-    action.lease_expires_at = deadline
+def queued(perform_at: dt.datetime | None, start_at: dt.datetime | None, now: dt.datetime):
+    """The columns of an action made its operation's next one: pending (or waiting until its
+    perform_at), no holder, and the deadline by which it must have started, or the reaper
+    enqueues it again."""
+    state, deadline = queued_state(perform_at, start_at, now)
+    return {"state": state, "lease_holder": None, "lease_expires_at": deadline}
 
 
-def commit_step(op: Operation, run_next: Action | None = None, *, detach: bool = False) -> None:
-    """Commit a step, then enqueue ``run_next`` and send ``operation_changed``.
+@dataclass(frozen=True)
+class OperationSubject:
+    """An operation as the subject of its activities, without loading it."""
 
-    Everything needed afterwards is read before the commit: touching an expired attribute
-    after it would begin a new transaction, which on SQLite holds the write lock. With
-    ``detach`` the operation (and its actions) leave the session fully loaded, so the caller
-    can read them without a database round trip.
-    """
-    db.session.flush()
-    op_id, state, name = op.id, op.state, op.name
-    job = (run_next.id, eta_of(op, run_next)) if run_next is not None else None
-    if detach:
-        op.actions  # noqa: B018 - loaded before detaching
-        db.session.expunge(op)
-    db.session.commit()
-    if job is not None:
-        enqueue_action(*job)
-    announce(op_id, state, name)
+    id: int
+    name: str
+    owner_id: int | None
+    activity_subject_type: ClassVar[str] = "operation"
+
+    @property
+    def activity_subject_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def activity_user_id(self) -> int | None:
+        return self.owner_id
+
+
+#: One activity of a transition: (key, value, message, system).
+Record = tuple[str, Any, str, bool]
+
+
+def commit_transition(
+    op: OperationSubject,
+    state: str,
+    writes: Sequence[tuple[Any, Mapping[str, Any]]],
+    records: Sequence[Record] = (),
+    run_next: tuple[int, dt.datetime | None] | None = None,
+) -> bool:
+    """The one shape of a transition: its conditional writes and its activities in one
+    transaction, then the next action enqueued and ``operation_changed`` sent. A write whose
+    condition no longer holds matches no row: then nothing is written and it returns False."""
+    with write_transaction() as tx:
+        for statement, values in writes:
+            if tx.execute(statement, values).rowcount != 1:
+                tx.rollback()
+                return False
+        for key, value, message, system in records:
+            activity(op, key, value, message, system=system, tx=tx)
+    if run_next is not None:
+        enqueue_action(*run_next)
+    announce(op.id, state, op.name)
+    return True
 
 
 def _detached(op: Operation) -> Operation:
-    """An existing operation handed back: detached, with its actions, its read ended."""
+    """An operation handed back: detached, with its actions, its read ended."""
     op.actions  # noqa: B018 - loaded before detaching
     db.session.expunge(op)
     db.session.commit()
     return op
+
+
+def load_operation(op_id: int) -> Operation:
+    """The operation as committed, detached with its actions."""
+    op = db.session.execute(
+        select(Operation)
+        .where(Operation.id == op_id)
+        .options(selectinload(Operation.actions))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return _detached(op)
 
 
 def enqueue_action(action_id: int, eta: dt.datetime | None = None) -> None:
@@ -247,18 +287,6 @@ def enqueue_action(action_id: int, eta: dt.datetime | None = None) -> None:
         run_action.schedule(args=(action_id,), eta=eta)
     else:
         run_action(action_id)
-
-
-def lock_operation(op_id: int) -> Operation | None:
-    """The operation, fresh from the database and locked (FOR UPDATE on PostgreSQL; on
-    SQLite the transaction takes the write lock, if it has not read yet)."""
-    begin_write(db.session)
-    return db.session.execute(
-        select(Operation)
-        .where(Operation.id == op_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
 
 
 def activity(
@@ -281,40 +309,61 @@ def activity(
         record_activity(*args, **options, commit=False)
 
 
+def _read(action_id: int) -> Any:
+    """An action and what its transitions read of its operation (see ``steps``)."""
+    return db.session.execute(steps.action_and_operation(), {"aid": action_id}).first()
+
+
 def retry_operation(op_id: int) -> Operation:
     """Resume a failed operation from its failed action (completed actions never run again),
     with a fresh set of attempts. ValueError if there is no such operation or it is not failed.
     """
     if isinstance(op_id, bool) or not isinstance(op_id, int):
         raise ValueError(f"operation id must be an integer, got {op_id!r}")
-    op = lock_operation(op_id)
-    if op is None:
-        db.session.rollback()
+    state = db.session.scalar(select(Operation.state).where(Operation.id == op_id))
+    next_id = db.session.scalar(select(Operation.next_action_id).where(Operation.id == op_id))
+    row = _read(next_id) if next_id is not None else None
+    db.session.rollback()
+    if state is None:
         raise ValueError(f"unknown operation {op_id}")
-    action = db.session.get(Action, op.next_action_id) if op.next_action_id else None
-    if op.state != FAILED or action is None or action.state != FAILED:
-        state = op.state
-        db.session.rollback()
+    if state != FAILED or row is None or row.state != FAILED:
         raise ValueError(f"operation {op_id} is {state}, not failed: nothing to retry")
     now = utcnow()
-    action.attempts_left = op.retries + 1
-    op.failed_at = None
-    make_next(op, action, now)
-    activity(op, "retried", True, f"Operation {op.name} retried from {action.short_name}")
-    commit_step(op, action, detach=True)
-    return op
+    op = OperationSubject(op_id, row.op_name, row.owner_id)
+    again = queued(row.perform_at, row.start_at, now)
+    keys = {"op_id": op_id, "aid": next_id, "now": now}
+    done = commit_transition(
+        op,
+        again["state"],
+        [
+            steps.operation_write({"state": again["state"], "failed_at": None}, **keys),
+            steps.action_write(
+                "seen",
+                {**again, "attempts_left": row.retries + 1},
+                **keys,
+                seen_state=FAILED,
+                seen_expiry=row.lease_expires_at,
+            ),
+        ],
+        [("retried", True, f"Operation {op.name} retried from {short_name(row.name)}", False)],
+        run_next=(next_id, eta_for(row.perform_at, row.start_at)),
+    )
+    if not done:
+        raise ValueError(f"operation {op_id} changed while it was retried: nothing to retry")
+    return load_operation(op_id)
 
 
 def rerun_action(action_id: int) -> Operation:
     """Run one failed action again (the admin page's retry button); see retry_operation."""
     if isinstance(action_id, bool) or not isinstance(action_id, int):
         raise ValueError(f"action id must be an integer, got {action_id!r}")
-    action = db.session.get(Action, action_id)
-    if action is None:
+    row = _read(action_id)
+    db.session.rollback()
+    if row is None:
         raise ValueError(f"unknown action {action_id}")
-    if action.state != FAILED:
-        raise ValueError(f"action {action_id} is {action.state}, not failed: nothing to re-run")
-    return retry_operation(action.operation_id)
+    if row.state != FAILED:
+        raise ValueError(f"action {action_id} is {row.state}, not failed: nothing to re-run")
+    return retry_operation(row.op_id)
 
 
 # -- after a run: completed, failed, or reaped -------------------------------------------------
@@ -339,30 +388,6 @@ def next_after(actions: Sequence[Step], current: Step, jump: Step | None) -> Ste
     return next((a for a in open_ if a.branch == MAIN), None)
 
 
-def _held(action_id: int, token: str):
-    return update(Action).where(
-        Action.id == action_id, Action.state == RUNNING, Action.lease_holder == token
-    )
-
-
-@dataclass(frozen=True)
-class OperationSubject:
-    """An operation as the subject of its activities, without loading it."""
-
-    id: int
-    name: str
-    owner_id: int | None
-    activity_subject_type: ClassVar[str] = "operation"
-
-    @property
-    def activity_subject_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def activity_user_id(self) -> int | None:
-        return self.owner_id
-
-
 def complete_action(action: ActionContext, token: str) -> bool:
     """Record a completed run, its globals and the next-action pointer in one transaction,
     then enqueue the next action. False if the lease was lost (another run took over).
@@ -371,49 +396,37 @@ def complete_action(action: ActionContext, token: str) -> bool:
     the claim read them still hold: the next action is chosen from them.
     """
     now = utcnow()
-    actions = action.actions
-    current = next(a for a in actions if a.id == action.id)
+    current = next(a for a in action.actions if a.id == action.id)
     jump = action.jump_target
     if jump is not None and jump.state == COMPLETED:
         jump = None  # jump_to refuses completed targets; never run an action twice
-    nxt = next_after(actions, current, jump)
-    if nxt is None:
-        state, deadline = COMPLETED, None
-    else:
-        state, deadline = queued_state(nxt.perform_at, action.start_at, now)
-    params = {
-        "op_id": action.operation_id,
-        "aid": action.id,
-        "now": now,
-        "token": token,
-        "state_after": state,
-        "next_id": nxt.id if nxt is not None else None,
-        "op_completed_at": now if nxt is None else None,
-        "jump_id": jump.id if jump is not None else None,
-        "deadline": deadline,
-    }
-    if action.changes:
-        params["op_globals"] = action.globals
+    nxt = next_after(action.actions, current, jump)
     op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
-    with write_transaction() as tx:
-        done = (
-            tx.execute(steps.advance_operation(bool(action.changes)), params).rowcount == 1
-            and tx.execute(steps.complete_action(), params).rowcount == 1
-        )
-        if not done:
-            tx.rollback()
-            log.warning("action %s lost its lease before completing; not recorded", action.id)
-            return False
-        if nxt is not None:
-            tx.execute(steps.queue_action(), params)
-        message = f"{op.name}: {current.short_name} completed"
-        activity(op, "action_completed", True, message, system=True, tx=tx)
-        if nxt is None:
-            activity(op, "completed", True, f"Operation {op.name} completed", tx=tx)
-    if nxt is not None:
-        enqueue_action(nxt.id, eta_for(nxt.perform_at, action.start_at))
-    announce(op.id, state, op.name)
-    return True
+    keys = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
+    moved: dict[str, Any] = {"next_action_id": nxt.id if nxt is not None else None}
+    if action.changes:
+        moved["globals"] = action.globals
+    records: list[Record] = [
+        ("action_completed", True, f"{op.name}: {current.short_name} completed", True)
+    ]
+    writes = []
+    if nxt is None:
+        state, run_next = COMPLETED, None
+        moved.update(state=COMPLETED, completed_at=now)
+        records.append(("completed", True, f"Operation {op.name} completed", False))
+    else:
+        again = queued(nxt.perform_at, action.start_at, now)
+        state, run_next = again["state"], (nxt.id, eta_for(nxt.perform_at, action.start_at))
+        moved["state"] = state
+        writes.append(steps.action_write("open", again, aid=nxt.id))
+    writes[:0] = [
+        steps.operation_write(moved, **keys),
+        (steps.complete_action(), {**keys, "jump_id": jump.id if jump is not None else None}),
+    ]
+    if commit_transition(op, state, writes, records, run_next):
+        return True
+    log.warning("action %s lost its lease before completing; not recorded", action.id)
+    return False
 
 
 def fail_action(
@@ -422,82 +435,79 @@ def fail_action(
     """Record a failed attempt: error, trace, time. The operation fails when no attempts are
     left. Returns (final, retry_delay), or None if the lease was lost."""
     now = utcnow()
-    op = lock_operation(action.operation_id)
-    row = db.session.get(Action, action.id, populate_existing=True)
-    final = row.attempts_left <= 0
-    retry_at = now + dt.timedelta(seconds=op.retry_delay)
-    done = db.session.execute(
-        _held(action.id, token)
-        .values(
-            state=FAILED if final else PENDING,
-            error_message=error,
-            stack_trace=trace,
-            errored_at=now,
-            lease_holder=None,
-            # Not final: Huey retries after retry_delay; the deadline lets the reaper step in
-            # if that retry is lost with its consumer.
-            lease_expires_at=None if final else retry_at + lease_seconds(),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
-        db.session.rollback()
-        log.warning("action %s lost its lease before failing; not recorded", action.id)
-        return None
-    _record_failure(op, row, error, final, now)
-    retry_delay = op.retry_delay
-    commit_step(op)
-    return final, retry_delay
+    final = action.attempts_left <= 0
+    retry_at = now + dt.timedelta(seconds=action.retry_delay)
+    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    keys = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
+    failed = {
+        "state": FAILED if final else PENDING,
+        "error_message": error,
+        "stack_trace": trace,
+        "errored_at": now,
+        "lease_holder": None,
+        # Not final: Huey retries after retry_delay; the deadline lets the reaper step in if
+        # that retry is lost with its consumer.
+        "lease_expires_at": None if final else retry_at + lease_seconds(),
+    }
+    writes = [
+        steps.operation_write(_failed_operation(final, now), **keys),
+        steps.action_write("lease", failed, **keys),
+    ]
+    records = _failure(op, short_name(action.name), action.attempt, error, final)
+    if commit_transition(op, FAILED if final else PENDING, writes, records):
+        return final, action.retry_delay
+    log.warning("action %s lost its lease before failing; not recorded", action.id)
+    return None
 
 
-def _record_failure(op: Operation, row: Action, error: str, final: bool, now) -> None:
-    attempt = row.attempts_count
-    activity(
-        op,
-        "action_failed",
-        False,
-        f"{op.name}: {row.short_name} failed (attempt {attempt}): {error}",
-        system=True,
-    )
+def _failed_operation(final: bool, now: dt.datetime) -> dict[str, Any]:
+    return {"state": FAILED, "failed_at": now} if final else {"state": PENDING}
+
+
+def _failure(
+    op: OperationSubject, short: str, attempt: int, error: str, final: bool
+) -> list[Record]:
+    records: list[Record] = [
+        ("action_failed", False, f"{op.name}: {short} failed (attempt {attempt}): {error}", True)
+    ]
     if final:
-        op.state = FAILED
-        op.failed_at = now
-        activity(op, "failed", False, f"Operation {op.name} failed at {row.short_name}: {error}")
-    else:
-        op.state = PENDING
+        records.append(("failed", False, f"Operation {op.name} failed at {short}: {error}", False))
+    return records
 
 
 def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> bool:
     """Resume one action whose lease (or start deadline) expired: back to pending and
     enqueued again; a running one that had no attempts left fails. False if another reaper or
     a runner changed it since it was seen."""
-    begin_write(db.session)
-    op_id = db.session.scalar(select(Action.operation_id).where(Action.id == action_id))
-    op = lock_operation(op_id)
-    row = db.session.get(Action, action_id, populate_existing=True)
+    row = _read(action_id)
+    db.session.rollback()
     if (
-        op.next_action_id != action_id
+        row is None
+        or row.next_action_id != action_id
         or row.lease_expires_at != seen_expiry
-        or row.state not in (PENDING, RUNNING, "waiting")
+        or row.state not in (PENDING, RUNNING, WAITING)
     ):
-        db.session.rollback()
         return False
-    was_running = row.state == RUNNING
-    if was_running:
+    op = OperationSubject(row.op_id, row.op_name, row.owner_id)
+    keys = {"op_id": op.id, "aid": action_id, "now": now}
+    seen = {"seen_state": row.state, "seen_expiry": seen_expiry}
+    records: list[Record] = []
+    values = queued(row.perform_at, row.start_at, now)
+    moved = {"state": values["state"]}
+    run_next = (action_id, eta_for(row.perform_at, row.start_at))
+    if row.state == RUNNING:
         error = "lease expired while running: its consumer stopped before the action finished"
-        row.error_message, row.stack_trace, row.errored_at = error, None, now
         final = row.attempts_left <= 0
-        row.lease_holder = None
+        records = _failure(op, short_name(row.name), row.attempts_count, error, final)
+        values.update(error_message=error, stack_trace=None, errored_at=now)
         if final:
-            row.state = FAILED
-            row.lease_expires_at = None
-        _record_failure(op, row, error, final, now)
-        if final:
-            commit_step(op)
-            return True
-    make_next(op, row, now)
-    commit_step(op, row)
-    return True
+            values.update(state=FAILED, lease_expires_at=None)
+            moved, run_next = _failed_operation(True, now), None
+    writes = [
+        steps.operation_write(moved, **keys),
+        steps.action_write("seen", values, **keys, **seen),
+    ]
+    return commit_transition(op, moved["state"], writes, records, run_next)
 
 
 # -- the runner: claim, run, and the reaper's pass ----------------------------------------------
@@ -548,6 +558,8 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
             ActionRef(a.id, a.branch, a.position, a.name, a.state, a.perform_at) for a in rows
         ],
         start_at=op.start_at,
+        attempts_left=me.attempts_left,
+        retry_delay=op.retry_delay,
     )
     announce(op.id, RUNNING, op.name)
     return action
