@@ -121,7 +121,7 @@ def start_operation(
     activity(op, "started", True, f"Operation {op.name} started")
     first = op.next_action
     op = _detached(op)  # committed: now the first run may begin
-    enqueue_action(first.id, eta_of(op, first))
+    enqueue_action(first.id, eta_for(first.perform_at, op.start_at))
     announce(op.id, op.state, op.name)
     return op
 
@@ -187,34 +187,25 @@ def _insert(spec: OperationSpec) -> Operation:
     return op
 
 
-def eta_of(op: Operation, action: Action) -> dt.datetime | None:
-    """When ``action`` may run: its perform_at, and for the first action the start time."""
-    return eta_for(action.perform_at, op.start_at)
-
-
 def eta_for(perform_at: dt.datetime | None, start_at: dt.datetime | None) -> dt.datetime | None:
-    """The later of an action's perform_at and its operation's start time (either may be
-    None)."""
+    """When an action may run: the later of its perform_at and its operation's start time
+    (either may be None)."""
     times = [t for t in (perform_at, start_at) if t is not None]
     return max(times) if times else None
 
 
-def queued_state(
+def queued(
     perform_at: dt.datetime | None, start_at: dt.datetime | None, now: dt.datetime
-) -> tuple[str, dt.datetime]:
-    """The state of an action made next (pending, or waiting until its perform_at) and the
-    deadline by which it must have started, or the reaper enqueues it again."""
-    state = WAITING if perform_at is not None and perform_at > now else PENDING
-    eta = eta_for(perform_at, start_at)
-    return state, max(now, eta or now) + lease_seconds()
-
-
-def queued(perform_at: dt.datetime | None, start_at: dt.datetime | None, now: dt.datetime):
+) -> dict[str, Any]:
     """The columns of an action made its operation's next one: pending (or waiting until its
     perform_at), no holder, and the deadline by which it must have started, or the reaper
     enqueues it again."""
-    state, deadline = queued_state(perform_at, start_at, now)
-    return {"state": state, "lease_holder": None, "lease_expires_at": deadline}
+    eta = eta_for(perform_at, start_at)
+    return {
+        "state": WAITING if perform_at is not None and perform_at > now else PENDING,
+        "lease_holder": None,
+        "lease_expires_at": max(now, eta or now) + lease_seconds(),
+    }
 
 
 @dataclass(frozen=True)
