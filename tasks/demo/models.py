@@ -50,9 +50,5 @@ class ConnectedAccount(ActivityStatusable, db.Model):
         """The page that reconnects this account (the demo blueprint lives under /demo)."""
         return f"/demo/reauthenticate/{self.id}"
 
-    @property
-    def needs_reauthentication(self) -> bool:
-        return self.status == EXPIRED
-
     def __repr__(self) -> str:
         return f"<ConnectedAccount {self.id} user={self.user_id} {self.service} {self.status}>"
