@@ -62,14 +62,13 @@ def seed_command() -> None:
     if not current_app.config["BEACON_DEMO"]:
         click.echo("The demo is off (BEACON_DEMO=0): nothing to seed.")
         return
-    from webapp.demo.seed import DEMO_USERS  # only with the demo on: it imports its tasks
+    from webapp.demo.seed import DEMO_USERS, seed_demo  # only with the demo on: its tasks
 
     write_session(db.session)  # it reads, then writes, while consumers may be writing
     for email, password, role in DEMO_USERS:
         if get_user_by_email(email) is None:
             create_user(email, password, role=role)
-    for seeder in current_app.extensions.get("beacon.seeders", []):
-        seeder()
+    seed_demo()
     click.echo("Demo logins (http://127.0.0.1:5000/login):")
     for email, password, role in DEMO_USERS:
         click.echo(f"  {role:<10} {email}  password: {password}")

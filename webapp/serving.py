@@ -27,10 +27,11 @@ def settle_heap() -> None:
 
 
 def start_web(app: Flask) -> None:
-    """Run the web starters the domains registered (the notification fan-out), then settle
-    the heap."""
-    for starter in app.extensions.get("beacon.web_starters", []):
-        starter(app)
+    """Start what a web process runs beside its requests (the notification fan-out), then
+    settle the heap."""
+    from webapp.notifications import start_fanout
+
+    start_fanout(app)
     settle_heap()
 
 

@@ -13,9 +13,8 @@ bp = Blueprint("demo", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the demo's pages, nav links, overview panel and seeder."""
+    """Register the demo's pages, nav links and overview panel."""
     from webapp.demo import events, exports, routes, subscribe  # noqa: F401  (the views)
-    from webapp.demo.seed import seed_demo
     from webapp.ui import add_nav, add_panel
 
     app.register_blueprint(bp, url_prefix="/demo")
@@ -23,4 +22,3 @@ def init_app(app: Flask) -> None:
     add_nav(app, "demo.subscribe", "Subscribe")
     add_nav(app, "demo.events", "Events")
     add_panel(app, "demo/_panel.html")
-    app.extensions.setdefault("beacon.seeders", []).append(seed_demo)

@@ -31,11 +31,10 @@ def init_socket(app: Flask) -> None:
     from webapp.notifications.events import register
 
     register(app, socketio.server)
-    app.extensions.setdefault("beacon.web_starters", []).append(start_fanout)
 
 
 def start_fanout(app: Flask) -> None:
-    """Web starter: tail the Activity log in this process (idempotent)."""
+    """Tail the Activity log in this web process (idempotent): ``serving.start_web``."""
     from webapp.notifications.fanout import fanout_for
 
     fanout = fanout_for(app)
