@@ -138,4 +138,3 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
 def key_prefix_condition(prefix: str):
     low, high = key_prefix_bounds(prefix)
     return and_(Activity.key >= low, Activity.key < high)
-
