@@ -10,7 +10,7 @@ from operator import itemgetter
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import Connection, Text, bindparam, cast, event, insert
+from sqlalchemy import Connection, Text, bindparam, cast, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
@@ -26,7 +26,7 @@ from webapp.activity.validation import (
     validate_subject,
     validate_user_id,
 )
-from webapp.database import utcnow
+from webapp.database import WRITE, utcnow
 from webapp.extensions import db
 
 _signals = Namespace()
@@ -122,13 +122,11 @@ def build_activity(*args: Any, **kwargs: Any) -> Activity:
 @lru_cache(maxsize=4)
 def _insert_statement(dialect_name: str):
     """INSERT of activities whose value is bound as the JSON validation already encoded (a
-    value is serialized once, not once to check it and again to store it), returning each
-    row's id in the order of the rows."""
+    value is serialized once, not once to check it and again to store it)."""
     value = bindparam("value_json", type_=Text)
     if dialect_name == "postgresql":
         value = cast(value, JSONB)
-    stmt = insert(Activity.__table__).values(value=value)
-    return stmt.returning(Activity.id, sort_by_parameter_order=True)
+    return insert(Activity.__table__).values(value=value)
 
 
 def insert_activities(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
@@ -138,8 +136,15 @@ def insert_activities(conn: Connection, rows: list[dict[str, Any]]) -> list[int]
     track). An owner that is not a user breaks the only constraint an insert can: a
     ValueError naming it, like any other bad input (checked by the database, not by a query).
     """
+    stmt = _insert_statement(conn.dialect.name)
     try:
-        ids = list(conn.execute(_insert_statement(conn.dialect.name), rows).scalars())
+        if len(rows) == 1:
+            ids = [conn.execute(stmt, rows[0]).inserted_primary_key[0]]
+        else:
+            ids = _allocate_ids(conn, len(rows))
+            conn.execute(
+                stmt, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+            )
     except IntegrityError as exc:
         orig = exc.orig
         if getattr(orig, "sqlstate", None) != "23503" and "FOREIGN KEY" not in str(orig):
@@ -149,6 +154,28 @@ def insert_activities(conn: Connection, rows: list[dict[str, Any]]) -> list[int]
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
     return ids
+
+
+def _allocate_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for a batch, so it is inserted as one plain executemany: SQLAlchemy can keep
+    RETURNING in the rows' order on SQLite only by sending one INSERT per row (100 statements
+    for 100 rows), and on PostgreSQL the sorted form cost P1 ``record_many`` 0.89 -> 0.35 of a
+    raw insert. PostgreSQL: drawn from the column's sequence in one round trip. SQLite: the
+    next ids after the current maximum; the transaction holds the write lock from its first
+    statement (``write_transaction``) or fails to write at all, and an id taken twice would
+    break the primary key, never repeat silently."""
+    if conn.dialect.name == "postgresql":
+        return list(
+            conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('activity', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": count},
+            ).scalars()
+        )
+    start = conn.execute(select(func.coalesce(func.max(Activity.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
 
 
 def _record(rows: list[dict[str, Any]], commit: bool) -> list[int]:
@@ -222,6 +249,7 @@ def write_transaction(*, durable: bool = True) -> Iterator[WriteTransaction]:
         session.commit()
         return
     with session.get_bind(Activity.__mapper__).connect() as conn:
+        conn.execution_options(**WRITE)  # SQLite: the write lock from the first statement
         trans = conn.begin()
         if not durable and conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
