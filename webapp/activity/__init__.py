@@ -15,13 +15,14 @@ from webapp.activity.health import (
 from webapp.activity.mixin import ActivityStatusable
 from webapp.activity.models import Activity, ActivityDeletePermit, ImmutableActivityError
 from webapp.activity.service import (
+    WriteTransaction,
     activity_committed,
     activity_dict,
     build_activity,
     record_activity,
     record_many,
+    write_transaction,
 )
-from webapp.activity.transaction import WriteTransaction, write_transaction
 
 __all__ = [
     "PERIODIC_TASKS",

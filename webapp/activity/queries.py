@@ -138,15 +138,3 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
 def key_prefix_condition(prefix: str):
     low, high = key_prefix_bounds(prefix)
     return and_(Activity.key >= low, Activity.key < high)
-
-
-def feed_query(
-    user_id: int, *, before: int | None = None, limit: int = 50, include_system: bool = False
-) -> Select:
-    """One user's visible activities (never private), newest first, keyset-paged by id."""
-    stmt = select(Activity).where(Activity.user_id == user_id, Activity.private.is_(False))
-    if not include_system:
-        stmt = stmt.where(Activity.system.is_(False))
-    if before is not None:
-        stmt = stmt.where(Activity.id < before)
-    return stmt.order_by(Activity.id.desc()).limit(limit)
