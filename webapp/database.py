@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import weakref
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
-from sqlalchemy import JSON, DateTime, event
+from sqlalchemy import JSON, DateTime, and_, bindparam, event, exists, func, or_, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from webapp.files import private_file
 
-#: JSON on SQLite, JSONB on PostgreSQL (containment queries use its index).
+#: JSON on SQLite, JSONB on PostgreSQL (where ``json_contains`` is its ``@>``).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 #: The largest id an INTEGER column holds (PostgreSQL's ``integer``): a larger one is bad input.
@@ -110,6 +113,97 @@ class UTCDateTime(TypeDecorator):
             return generic(value)
 
         return process
+
+
+def json_contains(
+    column: ColumnElement[Any], mapping: Mapping[str, Any], name: str
+) -> ColumnElement[bool]:
+    """SQL: the JSON object in ``column`` (a ``JSONType`` column) contains ``mapping``, as
+    PostgreSQL's jsonb ``@>`` says, on PostgreSQL (``@>`` itself) and SQLite (``json_type``
+    and the JSON index operators at each path, ``json_each`` for lists) alike. Built for the
+    app's database: call it in an app context.
+
+    * str, int, float, bool, None: the stored value has the same JSON type and is equal
+      (``True`` never matches ``1``; ``1`` matches ``1.0``; ``None`` matches a stored null,
+      not a missing key);
+    * a dict: each of its keys is contained, recursively (``{}`` matches any object);
+    * a list of scalars: the stored value is a list holding every one, in any order
+      (``[]`` matches any list).
+
+    Anything else raises ValueError naming ``name`` and where in it: lists of lists or dicts
+    (SQLite cannot match them as jsonb does), keys holding ``"`` or ``\\`` (a SQLite JSON
+    path cannot spell them), text with a NUL or a lone surrogate (neither database stores it).
+    """
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{name} filter must be a dict, got {mapping!r:.80}")
+    _check_contained(mapping, name)
+    if db.engine.dialect.name == "postgresql":
+        return type_coerce(column, JSONB).contains(dict(mapping))
+    return and_(true(), *_sqlite_contains(column, mapping, ()))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_contained(value: Any, where: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or '"' in key or "\\" in key:
+                raise ValueError(f"unsupported key {key!r:.60} in {where}")
+            check_storable_text(key, f"key {key!r:.60} in {where}")
+            _check_contained(item, f"{where}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if not isinstance(item, _SCALARS):
+                raise ValueError(
+                    f"unsupported value {item!r:.60} at {where}[{index}]: lists may hold "
+                    "only str, int, float, bool or None"
+                )
+            _check_contained(item, f"{where}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"unsupported value {value!r} at {where}: not valid JSON")
+    elif not isinstance(value, _SCALARS):
+        raise ValueError(f"unsupported value {value!r:.60} at {where}")
+    elif type(value) is int and not -(2**63) <= value < 2**63:
+        raise ValueError(f"unsupported value {value!r:.40} at {where}: past 64 bits")
+    else:
+        check_storable_text(value, f"value at {where}")
+
+
+def _sqlite_contains(
+    column: ColumnElement[Any], mapping: Mapping[str, Any], path: tuple[str, ...]
+) -> Iterator[ColumnElement[bool]]:
+    """The conditions, one per value, that the object at ``path`` contains ``mapping``."""
+    for key, value in mapping.items():
+        at = (*path, key)
+        at_path = bindparam(None, at, type_=JSON.JSONPathType())  # '$."a"."b"'
+        kind = func.json_type(column, at_path)
+        if isinstance(value, Mapping):
+            yield kind == "object"
+            yield from _sqlite_contains(column, value, at)
+        elif isinstance(value, list | tuple):
+            yield kind == "array"
+            items = func.json_each(column, at_path).table_valued("type", "fullkey")
+            item = column[items.c.fullkey]  # each item, by its own path ('$."l"[0]')
+            for wanted in value:
+                yield exists().select_from(items).where(_sqlite_equal(items.c.type, item, wanted))
+        else:
+            yield _sqlite_equal(kind, column[at], value)
+
+
+def _sqlite_equal(kind: ColumnElement[Any], element: Any, value: Any) -> ColumnElement[bool]:
+    """SQLite: the JSON value ``element``, of ``json_type`` ``kind``, equals the scalar
+    ``value`` as jsonb compares them: the same JSON type, then the same string or number."""
+    if value is None or isinstance(value, bool):
+        return kind == json.dumps(value)  # "null", "true", "false": the type says it all
+    if isinstance(value, str):
+        return and_(kind == "text", element.as_string() == value)
+    # An integer read as one and a real as one: 1 matches 1.0, and no integer past 2**53
+    # matches its neighbour (as they would both read as floats).
+    return or_(
+        and_(kind == "integer", element.as_integer() == value),
+        and_(kind == "real", element.as_float() == value),
+    )
 
 
 _JSON_SCALARS: dict[Any, Any] = {

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import ActivityStatusable
-from webapp.database import JSONType, UTCDateTime, utcnow
+from webapp.database import JSONType, UTCDateTime, json_contains, utcnow
 from webapp.extensions import db
-from webapp.operations.jsonquery import JsonContains
 
 PENDING = "pending"
 RUNNING = "running"
@@ -109,11 +108,10 @@ class Operation(ActivityStatusable, db.Model):
 
     @classmethod
     def globals_contains(cls, mapping: Mapping[str, Any]) -> ColumnElement[bool]:
-        """SQL: the globals contain ``mapping`` (jsonb ``@>`` on PostgreSQL, JSON functions on
-        SQLite, same results). Values: str, int, float, bool, None, nested dicts of those, and
-        lists of scalars (each must appear in the stored list). Others raise ValueError.
-        """
-        return JsonContains(cls.__table__.c.globals, mapping)
+        """SQL: the globals contain ``mapping``, as jsonb ``@>`` says, on PostgreSQL and
+        SQLite alike (``webapp.database.json_contains``); values it cannot match raise
+        ValueError."""
+        return json_contains(cls.__table__.c.globals, mapping, "globals")
 
     def __repr__(self) -> str:
         return f"<Operation {self.id} {self.name} {self.state}>"

@@ -108,8 +108,6 @@ def filtered(
     if (end := _check_time(created_to, "created_to")) is not None:
         clauses.append(Operation.created_at < end)
     if globals is not None:
-        if not isinstance(globals, Mapping):
-            raise ValueError(f"globals filter must be a dict, got {globals!r:.80}")
         clauses.append(Operation.globals_contains(globals))
     return clauses
 
