@@ -75,6 +75,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def iso_utc(value: dt.datetime) -> str:
+    """The one time format Beacon sends (API answers, Socket.IO payloads): ISO 8601 in UTC,
+    written with ``Z`` (``2026-01-02T03:04:05.123456Z``)."""
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, returns aware UTC, on SQLite and PostgreSQL alike."""
 

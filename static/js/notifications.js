@@ -35,7 +35,9 @@
   }
 
   function relativeTime(iso) {
-    var then = Date.parse(iso);
+    // Beacon's times are ISO 8601 UTC with "Z" and microseconds; Date.parse is only
+    // specified for milliseconds, so the fraction is cut to three digits.
+    var then = Date.parse(String(iso).replace(/(\.\d{3})\d+/, "$1"));
     if (isNaN(then)) return iso;
     var seconds = Math.floor((Date.now() - then) / 1000);
     if (seconds < 45) return "just now";

@@ -26,7 +26,7 @@ from webapp.activity.validation import (
     validate_subject,
     validate_user_id,
 )
-from webapp.database import WRITE, utcnow
+from webapp.database import WRITE, iso_utc, utcnow
 from webapp.extensions import db
 
 _signals = Namespace()
@@ -342,7 +342,7 @@ WIRE_FIELDS = (
 def wire_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     """The wire form of an activity's values (the API item and the ``activity`` payload)."""
     item = {name: row[name] for name in WIRE_FIELDS}
-    item["created_at"] = row["created_at"].isoformat().replace("+00:00", "Z")
+    item["created_at"] = iso_utc(row["created_at"])
     item["subject_type"] = row["subject_type"] or None
     item["subject_id"] = row["subject_id"] or None
     return item

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
-from webapp.database import utcnow
+from webapp.database import iso_utc, utcnow
 from webapp.jobs.backend import get_store
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.store import (
@@ -64,7 +64,7 @@ def announce(job_id: str, record: Record) -> None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso_utc(value) if value is not None else None
 
 
 class Progress(float):

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.activity import Activity, activity_dict
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
-from webapp.database import utcnow
+from webapp.database import iso_utc, utcnow
 from webapp.extensions import db
 from webapp.inputs import MAX_INT, parse_int
 from webapp.notifications.labels import action_label, key_label
@@ -307,7 +307,7 @@ def page_rows(
 def row_item(row: Any) -> dict[str, Any]:
     """The feed item of a ``page_query`` row (the same dict as ``item_dict``)."""
     item = dict(zip(ITEM_KEYS, row, strict=False))
-    item["created_at"] = item["created_at"].isoformat().replace("+00:00", "Z")
+    item["created_at"] = iso_utc(item["created_at"])
     item["subject_type"] = item["subject_type"] or None
     item["subject_id"] = item["subject_id"] or None
     item["read"] = bool(row.read)
