@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from webapp.extensions import db
 
@@ -24,7 +26,7 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, message: str):
+def error_response(status: int, message: str) -> Response:
     """A JSON ``{"error": message}`` response with this status."""
     response = jsonify(error=message)
     response.status_code = status
@@ -37,15 +39,15 @@ def _describe(exc: HTTPException) -> str:
     return exc.description or exc.name
 
 
-def handle_http_error(exc: HTTPException):
+def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
     if wants_json():
         return error_response(exc.code or 500, _describe(exc))
     return render_template(
         "error.html", code=exc.code, name=exc.name, message=_describe(exc)
-    ), exc.code
+    ), exc.code or 500
 
 
-def handle_unexpected(exc: Exception):
+def handle_unexpected(exc: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
     # A failed statement leaves the transaction unusable (PostgreSQL refuses every later
     # one); the error page reads the user and the bell through a fresh one.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import IO, Any
 
 PRIVATE_DIRECTORY = 0o700
 PRIVATE_FILE = 0o600
@@ -34,7 +35,7 @@ def private_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def open_private(path: str | os.PathLike, **kwargs):
+def open_private(path: str | os.PathLike[str], **kwargs: Any) -> IO[Any]:
     """Open ``path`` for writing (truncated) as a private file, in text mode unless
     ``kwargs`` say otherwise; the folder is made private too."""
     path = Path(path)

@@ -72,9 +72,9 @@ def use_json() -> None:
     """Every line this process logs, as JSON on stderr (idempotent)."""
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.addFilter(RequestIdFilter())
-        root.addHandler(handler)
+        stream = logging.StreamHandler()
+        stream.addFilter(RequestIdFilter())
+        root.addHandler(stream)
     root.setLevel(logging.INFO)
     for handler in root.handlers:
         handler.setFormatter(JsonFormatter())

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from webapp.activity import Activity
 from webapp.database import begin_read_only
@@ -43,7 +43,7 @@ def export_path(job_id: str) -> Path:
     return export_dir() / f"{job_id}.csv"
 
 
-def exported_rows(user_id: int):
+def exported_rows(user_id: int) -> Select[Activity]:
     """What a user's export holds: their activities as the feed shows them (never private
     ones)."""
     return select(Activity).where(Activity.user_id == user_id, Activity.private.is_(False))

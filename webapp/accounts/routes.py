@@ -23,7 +23,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _login_page(form: LoginForm, status: int = 200):
+def _login_page(form: LoginForm, status: int = 200) -> tuple[str, int]:
     return render_template("accounts/login.html", form=form), status
 
 
@@ -52,7 +52,7 @@ def login_submit():
 
 
 @bp.errorhandler(RateLimitExceeded)
-def too_many_logins(exc: RateLimitExceeded):
+def too_many_logins(exc: RateLimitExceeded) -> tuple[str, int]:
     """The login form again, saying why it refused (the password was not checked)."""
     form = LoginForm()
     form.form_errors.append(exc.description)
@@ -74,7 +74,7 @@ def account():
     return _account_page(PasswordForm())
 
 
-def _account_page(form: PasswordForm, status: int = 200):
+def _account_page(form: PasswordForm, status: int = 200) -> tuple[str, int]:
     return render_template(
         "accounts/account.html",
         form=form,
