@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 
 from tests.support.queue import wait_until
 from tests.support.services import free_port
+from webapp.notifications import start_fanout
 
 # Werkzeug's dev server has already ended a websocket when the client's closing frame
 # arrives, so websocket-client waits its full 3 s for a reply that never comes, on every
@@ -223,7 +224,7 @@ class ResumingClient(SocketClient):
 
 
 class LiveServer:
-    """The app served on a spare loopback port, with its web starters running."""
+    """The app served on a spare loopback port, with its notification fan-out running."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -239,8 +240,7 @@ class LiveServer:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
-        for starter in self.app.extensions.get("beacon.web_starters", []):
-            starter(self.app)
+        start_fanout(self.app)  # what start_web starts, without settling the test's heap
         return self
 
     def stop(self) -> None:
