@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.database import write_session
+from webapp.database import this_app, write_session
 from webapp.extensions import db, huey, socketio
 from webapp.queue import install_stop_handler, start_embedded_consumer
 from webapp.serving import start_web
@@ -24,7 +24,7 @@ beacon_cli = AppGroup("beacon", help="Run Beacon.")
 def run_command(host: str, port: int, no_consumer: bool) -> None:
     """Start the Socket.IO web server, the fan-out and (unless --no-consumer) a Huey consumer
     on Werkzeug: the embedded default. Production serves through gunicorn (the Procfile)."""
-    app = current_app._get_current_object()
+    app = this_app()
     if app.config["ENV_NAME"] == "production":
         raise click.ClickException(
             "BEACON_ENV=production serves through gunicorn, not the development server: "

@@ -10,8 +10,9 @@ import re
 import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import JSON, DateTime, and_, bindparam, event, exists, func, or_, true, type_coerce
@@ -367,3 +368,13 @@ db = SQLAlchemy(
     engine_options={"json_deserializer": loads_json},
     session_options={"class_": BeaconSession},
 )
+
+if TYPE_CHECKING:  # ``db.Model`` is made at run time: to the type checker it is ``Base``
+    Model = Base
+else:
+    Model = db.Model
+
+
+def this_app() -> Flask:
+    """The app behind ``current_app``, to keep beyond this context (a thread, a closure)."""
+    return cast(Any, current_app)._get_current_object()

@@ -17,12 +17,12 @@ from sqlalchemy import String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import UTCDateTime, db, utcnow
+from webapp.database import Model, UTCDateTime, db, utcnow
 
 KEEP = dt.timedelta(days=1)
 
 
-class PeriodicClaim(db.Model):
+class PeriodicClaim(Model):
     """Who enqueued a periodic task for a scheduled minute (one row per task and minute)."""
 
     __tablename__ = "periodic_claim"

@@ -8,8 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.activity import ActivityStatusable
-from webapp.database import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import Model, UTCDateTime, utcnow
 
 #: The services every demo subscriber connects.
 SERVICES = ("Calendar", "Mailbox", "Storage")
@@ -26,7 +25,7 @@ def new_token_expiry() -> dt.datetime:
     return utcnow() + TOKEN_LIFETIME
 
 
-class ConnectedAccount(ActivityStatusable, db.Model):
+class ConnectedAccount(ActivityStatusable, Model):
     """One service a subscriber connected. Its statuses (``action.sync``,
     ``authentication.authenticated``) are activities of ``connected_account:<id>``, in the
     owner's feed."""

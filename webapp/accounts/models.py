@@ -9,13 +9,12 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.activity.mixin import ActivityStatusable
-from webapp.database import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import Model, UTCDateTime, utcnow
 
 ROLES = ("admin", "subscriber")
 
 
-class User(UserMixin, ActivityStatusable, db.Model):
+class User(UserMixin, ActivityStatusable, Model):
     """A person who logs in: an admin or a subscriber. Their own statuses are theirs to see."""
 
     __tablename__ = "user"
@@ -50,7 +49,7 @@ class User(UserMixin, ActivityStatusable, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One logged-in browser: the SHA-256 of the token its cookie carries (never the token),
     whose user it is, and until when. Ending a session deletes its row."""
 

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.accounts.models import ROLES, User
 from webapp.accounts.sessions import end_sessions
-from webapp.database import begin_write
+from webapp.database import begin_write, this_app
 from webapp.extensions import db
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
@@ -53,7 +53,7 @@ def _decoy_hash() -> str:
     """A hash of a random password, made once per app with the app's method: checked when
     no account has the email, so that a login takes as long whether the email exists or not
     (85 ms against 3.5 ms told a stranger which emails have accounts)."""
-    app = current_app._get_current_object()
+    app = this_app()
     decoy = app.extensions.get("beacon.decoy_hash")
     if decoy is None:
         decoy = app.extensions.setdefault("beacon.decoy_hash", hash_password(uuid.uuid4().hex))

@@ -19,8 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import JSONType, UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import JSONType, Model, UTCDateTime, utcnow
 
 #: Byte-order collation on PostgreSQL so key-prefix ranges match exactly (see validation).
 KeyString = String(255).with_variant(String(255, collation="C"), "postgresql")
@@ -30,7 +29,7 @@ class ImmutableActivityError(RuntimeError):
     """Raised when code tries to change or delete an Activity row."""
 
 
-class Activity(db.Model):
+class Activity(Model):
     __tablename__ = "activity"
 
     id: Mapped[int] = mapped_column(
@@ -82,7 +81,7 @@ class Activity(db.Model):
         )
 
 
-class PeriodicOutcome(db.Model):
+class PeriodicOutcome(Model):
     """The newest success (``outcome`` true) and the newest error (false) of each periodic
     task: a copy of those activities' columns, one row per task and outcome, so the health
     overview reads one small table instead of looking up two rows per task in the log.
@@ -109,7 +108,7 @@ class PeriodicOutcome(db.Model):
 PeriodicOutcome.__table__.add_is_dependent_on(Activity.__table__)
 
 
-class ActivityDeletePermit(db.Model):
+class ActivityDeletePermit(Model):
     """A row here, inside the retention task's own transaction, is what lets it delete."""
 
     __tablename__ = "activity_delete_permit"

@@ -28,6 +28,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from flask_login import current_user
 
+from webapp.database import this_app
 from webapp.extensions import db
 from webapp.jobs.signals import job_status_changed
 from webapp.operations import operation_changed
@@ -154,7 +155,7 @@ def on_operation_changed(op_id: int, **kwargs: Any) -> None:
     if not has_app_context() or _EXTENSION not in current_app.extensions:
         return
     _operations.submit(
-        current_app._get_current_object(),
+        this_app(),
         op_id,
         {"id": op_id, "state": kwargs.get("state"), "name": kwargs.get("name")},
     )

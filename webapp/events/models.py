@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import JSONType, UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import JSONType, Model, UTCDateTime, utcnow
 
 #: Waiting for a consumer (first time, or again after a failed attempt with retries left).
 QUEUED = "queued"
@@ -23,7 +22,7 @@ HALTED = "halted"
 STATUSES = (QUEUED, PROCESSING, DONE, FAILED, HALTED)
 
 
-class EventMessage(db.Model):
+class EventMessage(Model):
     __tablename__ = "event_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)

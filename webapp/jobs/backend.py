@@ -6,8 +6,9 @@ or ``"redis"`` (a hash per job with a TTL, under ``BEACON_REDIS_PREFIX``).
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from webapp.database import this_app
 from webapp.jobs.redis_store import RedisStore
 from webapp.jobs.sql_store import SqlStore
 from webapp.jobs.store import JobStore
@@ -28,7 +29,7 @@ def build_store(app: Flask) -> JobStore:
 
 def get_store(app: Flask | None = None) -> JobStore:
     """This app's store (built on first use: creating an app connects to nothing)."""
-    app = app or current_app._get_current_object()
+    app = app or this_app()
     store = app.extensions.get("beacon.jobs.store")
     if store is None:
         store = app.extensions["beacon.jobs.store"] = build_store(app)

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import JSONType, UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import JSONType, Model, UTCDateTime, utcnow
 
 
-class JobStatusRow(db.Model):
+class JobStatusRow(Model):
     """A job's status, progress and times (custom fields are ``JobStatusField`` rows)."""
 
     __tablename__ = "job_status"
@@ -57,7 +56,7 @@ class JobStatusRow(db.Model):
         return f"<JobStatusRow {self.id} {self.task} {self.status}>"
 
 
-class JobStatusField(db.Model):
+class JobStatusField(Model):
     """One custom field of a job's status (a JSON value)."""
 
     __tablename__ = "job_status_field"

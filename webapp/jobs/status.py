@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 
-from webapp.database import iso_utc, utcnow
+from webapp.database import iso_utc, this_app, utcnow
 from webapp.jobs.backend import get_store
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.store import (
@@ -45,7 +45,7 @@ PROGRESS_ANNOUNCE_EVERY = 0.1
 def store_write(store: JobStore, job_id: str, change: Write) -> bool:
     """Apply a change and announce it (``job_status_changed``) if it was stored; the record
     to announce comes back with the write, and only when someone listens."""
-    listening = job_status_changed.has_receivers_for(current_app._get_current_object())
+    listening = job_status_changed.has_receivers_for(this_app())
     result = store.write(job_id, change, returning=listening)
     if listening and result is not None:
         announce(job_id, result)
@@ -54,7 +54,7 @@ def store_write(store: JobStore, job_id: str, change: Write) -> bool:
 
 def announce(job_id: str, record: Record) -> None:
     """Send ``job_status_changed`` for this record of a job."""
-    app = current_app._get_current_object()
+    app = this_app()
     try:
         job_status_changed.send(
             app, job=JobStatus(job_id, record).to_dict(), owner_id=record["owner_id"]
@@ -165,7 +165,7 @@ class JobStatus:
         self._store = store
         self.throttle_interval = throttle_interval
         self.expires_in = expires_in or self.record.get("expires_in") or DEFAULT_EXPIRES_IN
-        self._app: Flask | None = current_app._get_current_object() if has_app_context() else None
+        self._app: Flask | None = this_app() if has_app_context() else None
         self._lock = threading.RLock()
         self._pending = _Pending()
         self._last_write: float | None = None
@@ -422,9 +422,7 @@ class JobStatus:
             return
         self._owed = True
         wait = PROGRESS_ANNOUNCE_EVERY - (time.monotonic() - (self._announced or 0.0))
-        timer = threading.Timer(
-            max(wait, 0.0), self._settle, args=(current_app._get_current_object(),)
-        )
+        timer = threading.Timer(max(wait, 0.0), self._settle, args=(this_app(),))
         timer.daemon = True
         timer.start()
 
@@ -443,7 +441,7 @@ class JobStatus:
         """Announce the job as stored now (under the lock, in an app context)."""
         self._owed = False
         self._announced = time.monotonic()
-        if not job_status_changed.has_receivers_for(current_app._get_current_object()):
+        if not job_status_changed.has_receivers_for(this_app()):
             return
         try:
             record = self.store.read(self.id)

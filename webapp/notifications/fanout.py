@@ -19,12 +19,12 @@ import time
 import weakref
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from sqlalchemy import func, select
 
 from webapp.accounts.sessions import REVOKED, live_session_ids
 from webapp.activity import Activity, activity_committed
-from webapp.database import READ_ONLY
+from webapp.database import READ_ONLY, this_app
 from webapp.extensions import db
 from webapp.jobs import job_status_changed
 from webapp.notifications import delivery
@@ -296,7 +296,7 @@ def _wake_on_commit(sender: Any, **kwargs: Any) -> None:
 
 @read_state_changed.connect
 def _on_read_state(sender: Any, user_id: int, **kwargs: Any) -> None:
-    app = current_app._get_current_object() if has_app_context() else None
+    app = this_app() if has_app_context() else None
     for fan in list(_running):
         if app is None or fan.app is app:
             fan.read_changed(user_id)

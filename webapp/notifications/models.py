@@ -11,14 +11,13 @@ import datetime as dt
 from sqlalchemy import BigInteger, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.database import Model, UTCDateTime, utcnow
 
 #: Activity ids are BIGINT on PostgreSQL (INTEGER on SQLite, its 64-bit rowid).
 ActivityId = BigInteger().with_variant(Integer, "sqlite")
 
 
-class ReadCursor(db.Model):
+class ReadCursor(Model):
     """Everything of this user's with an id up to ``last_read_id`` is read."""
 
     __tablename__ = "read_cursor"
@@ -33,7 +32,7 @@ class ReadCursor(db.Model):
         return f"<ReadCursor user={self.user_id} up to {self.last_read_id}>"
 
 
-class ActivityRead(db.Model):
+class ActivityRead(Model):
     """One activity this user has read (above their cursor).
 
     No foreign key to ``activity``: the log's retention deletes rows in bulk, and a mark of a

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 
 from webapp.activity import activity_committed
+from webapp.database import this_app
 from webapp.notifications.signals import read_state_changed
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _publish_activity(sender: Any, activities: list[dict[str, Any]], **kwargs: A
     """After a commit with activities: tell the other processes the newest id."""
     if not activities or not has_app_context():
         return
-    app = current_app._get_current_object()
+    app = this_app()
     pub = publisher(app)
     if pub is not None:
         pub.publish(channel(app, ACTIVITY), {"id": activities[-1]["id"]})
@@ -81,7 +82,7 @@ def _publish_reads(sender: Any, user_id: int, **kwargs: Any) -> None:
     """After a read-state commit: other processes resend that user's unread count."""
     if not has_app_context():
         return
-    app = current_app._get_current_object()
+    app = this_app()
     pub = publisher(app)
     if pub is not None:
         pub.publish(channel(app, READS), {"user_id": user_id})

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import ActivityStatusable
-from webapp.database import JSONType, UTCDateTime, json_contains, utcnow
-from webapp.extensions import db
+from webapp.database import JSONType, Model, UTCDateTime, json_contains, utcnow
 
 PENDING = "pending"
 RUNNING = "running"
@@ -33,7 +32,7 @@ def short_name(path: str) -> str:
     return path.rpartition(":")[2]
 
 
-class Operation(ActivityStatusable, db.Model):
+class Operation(ActivityStatusable, Model):
     """One run of a multi-step job: its globals, its state, and a pointer to the next action.
 
     Its activities (``operation.started``, ...) are those of the subject ``operation:<id>``,
@@ -117,7 +116,7 @@ class Operation(ActivityStatusable, db.Model):
         return f"<Operation {self.id} {self.name} {self.state}>"
 
 
-class Action(db.Model):
+class Action(Model):
     """One step of an operation: a callable stored by import path, on a branch, at a position."""
 
     __tablename__ = "operation_action"
