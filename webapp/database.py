@@ -10,14 +10,26 @@ import re
 import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
-from sqlalchemy import JSON, DateTime, and_, bindparam, event, exists, func, or_, true, type_coerce
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Table,
+    and_,
+    bindparam,
+    event,
+    exists,
+    func,
+    or_,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -356,7 +368,8 @@ def begin_write(session: Any) -> None:
 
 
 class Base(DeclarativeBase):
-    pass
+    #: Every model maps one table (the default declares any FromClause).
+    __table__: ClassVar[Table]
 
 
 #: The database: every engine decodes JSON with ``loads_json`` (the activity values true and
@@ -373,6 +386,11 @@ if TYPE_CHECKING:  # ``db.Model`` is made at run time: to the type checker it is
     Model = Base
 else:
     Model = db.Model
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE matched (the ``rowcount`` of its cursor result)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def this_app() -> Flask:

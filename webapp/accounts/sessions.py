@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 
 from webapp.accounts.models import LoginSession, User
 from webapp.activity import periodic_task, record_activity
-from webapp.database import utcnow
+from webapp.database import rows_changed, utcnow
 from webapp.extensions import db
 
 #: The activity that ends sessions; its value is ``{"sessions": [ids], "reason", "by_user_id"}``.
@@ -154,7 +154,7 @@ def purge_expired_sessions(now: dt.datetime | None = None) -> int:
         delete(LoginSession).where(LoginSession.expires_at <= (now or utcnow()))
     )
     db.session.commit()
-    return result.rowcount
+    return rows_changed(result)
 
 
 @periodic_task(crontab(minute="29", hour="3"), period=dt.timedelta(days=1), name="session_cleanup")

@@ -16,8 +16,8 @@ def list_notifications():
     """The feed, newest first: ``?before=<id>&limit=1..100&system=0|1``."""
     args = request.args
     try:
-        before = args.get("before")
-        before = feed.parse_id(before, "before") if before not in (None, "") else None
+        raw = args.get("before")
+        before = feed.parse_id(raw, "before") if raw not in (None, "") else None
         limit = feed.parse_limit(args.get("limit"))
         system = feed.parse_flag(args.get("system"), "system")
     except ValueError as exc:

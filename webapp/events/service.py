@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts.models import User
 from webapp.activity import periodic_task, record_activity
-from webapp.database import check_id, check_storable_json, utcnow
+from webapp.database import check_id, check_storable_json, rows_changed, utcnow
 from webapp.events.base import Event, get_event_class
 from webapp.events.models import DONE, FAILED, HALTED, PROCESSING, QUEUED, EventMessage
 from webapp.extensions import db, huey
@@ -218,7 +218,7 @@ def _settle(message_id: int, attempt: int, **values: Any) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(stmt).rowcount == 1
+    return rows_changed(db.session.execute(stmt)) == 1
 
 
 def process_message(message_id: int, task_id: str | None = None) -> str:
@@ -262,7 +262,7 @@ def fail_attempt(message_id: int, attempt: int, error: str, trace: str | None) -
 
     Returns True when the event will be tried again. Commits.
     """
-    message = db.session.get(EventMessage, message_id, populate_existing=True)
+    message = db.session.get_one(EventMessage, message_id, populate_existing=True)
     now = utcnow()
     retrying = attempt < message.max_attempts
     values: dict[str, Any] = {
@@ -312,7 +312,7 @@ def sweep_events(now: dt.datetime | None = None) -> int:
         error = f"consumer lost: attempt {attempt} did not finish within the lease"
         if fail_attempt(message_id, attempt, error, None):
             # No Huey task is left for this row (its consumer died): hand it over now.
-            requeued += enqueue_message(db.session.get(EventMessage, message_id))
+            requeued += enqueue_message(db.session.get_one(EventMessage, message_id))
 
     stale_before = now - dt.timedelta(seconds=config["BEACON_EVENT_SWEEP_AFTER"])
     stale = list(
@@ -344,17 +344,19 @@ def retry_event(message_id: int) -> EventMessage:
         configured = None  # its class is gone: the attempt will fail and say so
     retries = int(_setting(configured, "BEACON_EVENT_RETRIES"))
     # Conditional, so two admins retrying at once queue it once and the second is refused.
-    retried = db.session.execute(
-        update(EventMessage)
-        .where(EventMessage.id == message_id, EventMessage.status == FAILED)
-        .values(
-            status=QUEUED,
-            max_attempts=EventMessage.attempts + retries + 1,
-            enqueued_at=utcnow(),
-            finished_at=None,
+    retried = rows_changed(
+        db.session.execute(
+            update(EventMessage)
+            .where(EventMessage.id == message_id, EventMessage.status == FAILED)
+            .values(
+                status=QUEUED,
+                max_attempts=EventMessage.attempts + retries + 1,
+                enqueued_at=utcnow(),
+                finished_at=None,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not retried:
         db.session.rollback()
         raise ValueError(f"event {message_id} is no longer failed")

@@ -71,8 +71,8 @@ class TrackedTask(TaskWrapper):
         owner_id = kwargs.pop("owner_id", _MISSING)
         if owner_id is _MISSING:
             owner_id = _request_user_id()
-        else:
-            owner_id = check_count("owner_id", owner_id, allow_none=True, minimum=1)
+        elif owner_id is not None:
+            owner_id = check_count("owner_id", owner_id, minimum=1)
         includes = kwargs.pop("includes", None)
         kwargs[META_KWARG] = {
             "owner_id": owner_id,

@@ -56,19 +56,27 @@ def options_of(task: Any) -> JobOptions | None:
     return getattr(task, "beacon_job", None)
 
 
+def tracked_options(task: Any) -> JobOptions:
+    """The options of a tracked task (one the lifecycle hooks handle)."""
+    options = options_of(task)
+    if options is None:
+        raise ValueError(f"task {task.name!r} is not a tracked job")
+    return options
+
+
 def meta_of(task: Any) -> dict[str, Any]:
     return (task.kwargs or {}).get(META_KWARG) or {}
 
 
 def includes_of(task: Any) -> frozenset[str]:
     chosen = meta_of(task).get("includes")
-    return frozenset(chosen) if chosen is not None else options_of(task).includes
+    return frozenset(chosen) if chosen is not None else tracked_options(task).includes
 
 
 def _write(task: Any, now: dt.datetime, **change: Any) -> Write:
     return Write(
         now=now,
-        expires_in=options_of(task).expires_in,
+        expires_in=tracked_options(task).expires_in,
         task=task.name,
         owner_id=meta_of(task).get("owner_id"),
         **change,
@@ -112,7 +120,7 @@ def queued(task: Any) -> None:
 
 def started(task: Any) -> JobStatus:
     """Store ``working`` and take the lease; returns the status the job writes through."""
-    store, now, options = get_store(), utcnow(), options_of(task)
+    store, now, options = get_store(), utcnow(), tracked_options(task)
     change = _write(
         task,
         now,
@@ -198,7 +206,7 @@ def requeue(store: JobStore, record: Record, task: Any) -> None:
     task.retries -= 1
     change = Write(
         now=utcnow(),
-        expires_in=record["expires_in"] or options_of(task).expires_in,
+        expires_in=record["expires_in"] or tracked_options(task).expires_in,
         task=record["task"],
         owner_id=record["owner_id"],
         values={"status": "queued", "finished_at": None},

@@ -10,10 +10,11 @@ meets them and by ``purge``.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -187,7 +188,7 @@ class RedisStore(JobStore):
             f"{_epoch(change.now)} {change.expires_in!s} {change.increment} "
             f"{flags or '-'} {change.lease or '-'} {owner}"
         )
-        args = [job_id, header, change.task, change.task_data or b""]
+        args: list[Any] = [job_id, header, change.task, change.task_data or b""]
         if flat or unset or keep:
             args += [len(flat), *flat, len(unset), *unset, len(keep), *keep]
         reply = self._write(keys=keys, args=args)
@@ -224,7 +225,8 @@ class RedisStore(JobStore):
         start = scanned = 0
         page = max(limit, 50)
         while len(found) < limit and scanned < SCAN_LIMIT:
-            ids = [raw.decode() for raw in self.redis.zrevrange(index, start, start + page - 1)]
+            raws = cast(list[bytes], self.redis.zrevrange(index, start, start + page - 1))
+            ids = [raw.decode() for raw in raws]
             if not ids:
                 break
             scanned += len(ids)
@@ -254,11 +256,11 @@ class RedisStore(JobStore):
             pipe.pexpire(self.key(job_id), max(1, int(ttl * 1000)))
         pipe.execute()
 
-    def stale(self, before: dt.datetime, limit: int = 100) -> list[str]:
+    def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:
         ids = self.redis.zrangebyscore(
             self.working_key, "-inf", f"({before.timestamp()}", start=0, num=limit
         )
-        return [raw.decode() for raw in ids]
+        return [raw.decode() for raw in cast(list[bytes], ids)]
 
     def interrupt(
         self, job_id: str, stale_before: dt.datetime | None, now: dt.datetime

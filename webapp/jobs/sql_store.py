@@ -11,6 +11,7 @@ lock, so a web request or a test polling a status never blocks the consumers wri
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from webapp.database import utcnow
+from webapp.database import rows_changed, utcnow
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.jobs.store import JobStore, Record, Write, empty_record
@@ -78,7 +79,10 @@ class SqlStore(JobStore):
         row, updates = self._row_values(job_id, change)
         stmt = _insert(JOBS).values(**row)
         if change.create_only:
-            if session.execute(stmt.on_conflict_do_nothing(index_elements=["id"])).rowcount == 0:
+            if (
+                rows_changed(session.execute(stmt.on_conflict_do_nothing(index_elements=["id"])))
+                == 0
+            ):
                 return False
         else:
             session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
@@ -190,7 +194,7 @@ class SqlStore(JobStore):
             db.session.rollback()
             raise
 
-    def stale(self, before: dt.datetime, limit: int = 100) -> list[str]:
+    def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:
         query = (
             select(JOBS.c.id)
             .where(JOBS.c.status == "working", JOBS.c.heartbeat_at < before)
@@ -214,7 +218,7 @@ class SqlStore(JobStore):
                 .where(*held)
                 .values(status="interrupted", finished_at=now, updated_at=now, heartbeat_at=None)
             )
-            if done.rowcount != 1:
+            if rows_changed(done) != 1:
                 session.rollback()
                 return None
             row = session.execute(select(JOBS).where(JOBS.c.id == job_id)).mappings().one()
@@ -237,4 +241,4 @@ class SqlStore(JobStore):
         except Exception:
             db.session.rollback()
             raise
-        return gone.rowcount
+        return rows_changed(gone)

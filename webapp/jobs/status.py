@@ -47,7 +47,7 @@ def store_write(store: JobStore, job_id: str, change: Write) -> bool:
     to announce comes back with the write, and only when someone listens."""
     listening = job_status_changed.has_receivers_for(this_app())
     result = store.write(job_id, change, returning=listening)
-    if listening and result is not None:
+    if listening and isinstance(result, dict):
         announce(job_id, result)
     return bool(result)  # True, or a record (never empty); False or None: not applied
 
@@ -73,6 +73,8 @@ class Progress(float):
     ``status.progress`` reads as ``progress / total`` (0 when total is 0 or unset); the value
     is taken when read, so read ``status.progress`` again after changing it.
     """
+
+    _status: JobStatus
 
     def __new__(cls, status: JobStatus) -> Progress:
         total, value = status.total, status.record["progress"]
@@ -325,7 +327,8 @@ class JobStatus:
                     raise ValueError(f"unknown job status {value!r}: expected one of {STATUSES}")
                 values[key] = value
             elif key in ("progress", "total"):
-                values[key] = check_count(key, value, allow_none=key == "total", minimum=0)
+                unset = key == "total" and value is None
+                values[key] = None if unset else check_count(key, value, minimum=0)
             else:
                 fields[key] = check_field(key, value)
         self._change(values, fields, 0, throttled=not force)

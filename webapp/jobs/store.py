@@ -8,6 +8,7 @@ so concurrent writers of the same job never lose each other's changes.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,7 +127,7 @@ class JobStore:
         """Renew the leases still held among these jobs (id -> expires_in), in one round trip."""
         raise NotImplementedError
 
-    def stale(self, before: dt.datetime, limit: int = 100) -> list[str]:
+    def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:
         """Ids of working jobs whose lease was last renewed before ``before``."""
         raise NotImplementedError
 

@@ -25,12 +25,8 @@ def job_id_of(job: Any) -> str:
     return job_id
 
 
-def check_count(
-    name: str, value: Any, *, allow_none: bool = False, minimum: int | None = None
-) -> int | None:
-    """An integer (not a bool), at least ``minimum``; None only when ``allow_none``."""
-    if value is None and allow_none:
-        return None
+def check_count(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """An integer (not a bool), at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:

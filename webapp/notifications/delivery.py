@@ -77,7 +77,7 @@ def alert_keys(rows: list[Any], owners: set[int]) -> Select | None:
         # The alerts are read from their partial index, ``ix_activity_alerts``. SQLite costs
         # it and ``ix_activity_user_id_id`` (the same columns over every row) alike and takes
         # the one created last, which after the migrations is the one over every row.
-        source = text("activity INDEXED BY ix_activity_alerts")
+        source: Any = text("activity INDEXED BY ix_activity_alerts")
     else:
         source = LOG
     return (
@@ -133,8 +133,9 @@ def sends_of(
     counted = {uid for uid in touched if sessions.ready(uid)}
     check = alert_keys(*alerts) if alerts else None
     read, counts, keys = feed.read_state(by_user, counted, check)
-    if check is not None:
-        resolutions = [*resolutions, *alert_resolutions(*alerts, keys)]
+    if alerts is not None and check is not None:
+        rows, owners = alerts
+        resolutions = [*resolutions, *alert_resolutions(rows, owners, keys)]
     if not plan and not resolutions:
         return []
     out: list[Send] = []
@@ -149,7 +150,7 @@ def sends_of(
                 out.append((s.sid, "alert", items[s.user_id]))
             s.sent.add(activity.id)
     for alert, resolver_id in resolutions:
-        for s in sessions.ready(alert.user_id):
+        for s in sessions.ready(alert.user_id) if alert.user_id is not None else ():
             out.append((s.sid, "alert_resolved", {"id": alert.id, "resolved_by": resolver_id}))
     return out + unread_sends(sessions, counted, counts=counts)
 

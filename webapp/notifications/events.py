@@ -55,7 +55,9 @@ class NotificationsNamespace(socketio.Namespace):
                 raise socketio.exceptions.ConnectionRefusedError("login required")
             user_id, is_admin = current_user.id, current_user.is_admin
             session_id = current_user.login_session.id
-        after, system, error = None, False, None
+        after: int | None = None
+        system: bool | None = False
+        error: str | None = None
         if auth is not None:
             try:
                 after, system = parse_resume(auth)

@@ -222,7 +222,7 @@ class Fanout:
             self.server.emit(event, payload, to=sid, namespace=NAMESPACE, ignore_queue=True)
 
     def _make_ready(self, sub: Subscriber, after: int) -> list[Send]:
-        backlog = delivery.backlog(self.sessions, sub, after, self.tail, self.backlog_limit)
+        backlog = delivery.backlog(self.sessions, sub, after, self._tail(), self.backlog_limit)
         return backlog + self.jobs.current(sub)
 
     # The tailer.
@@ -237,8 +237,13 @@ class Fanout:
             finally:
                 db.session.remove()
 
+    def _tail(self) -> LogTail:
+        if self.tail is None:
+            raise RuntimeError("the fan-out has not started: it has no tail of the log yet")
+        return self.tail
+
     def _step_locked(self) -> bool:
-        tail = self.tail
+        tail = self._tail()
         rows = delivery.read_after(tail.read_max)
         tail.add(rows)
         gap_ids = tail.due_gaps()
@@ -302,7 +307,7 @@ def _on_read_state(sender: Any, user_id: int, **kwargs: Any) -> None:
             fan.read_changed(user_id)
 
 
-def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any):
+def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kwargs: Any) -> None:
     """In the process that changed a job: hand it to this app's fan-outs, and to the other
     processes through Redis (a web process gets its own message back; repeats are skipped)."""
     if owner_id is None:

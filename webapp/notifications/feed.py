@@ -36,6 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import Activity, activity_dict
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
@@ -66,7 +67,7 @@ MAX_READ_IDS = 1000
 
 def visible_condition(
     user_id: int, *, include_system: bool = False, is_admin: bool = False, columns: Any = Activity
-):
+) -> ColumnElement[bool]:
     """SQL: the activity is in this user's feed (``columns``: the model, or its table's
     ``.c`` for a Core statement)."""
     own = columns.user_id == user_id
@@ -301,7 +302,7 @@ def page_rows(
     params = {"user_id": user_id, "limit": limit}
     if before is not None:
         params["before"] = before
-    return db.session.execute(stmt, params).all()
+    return list(db.session.execute(stmt, params).all())
 
 
 def row_item(row: Any) -> dict[str, Any]:

@@ -20,8 +20,8 @@ BELL_ITEMS = 5
 def feed_page():
     """The feed: open alerts pinned on top, then the newest items, with "load more"."""
     try:
-        before = request.args.get("before")
-        before = feed.parse_id(before, "before") if before not in (None, "") else None
+        raw = request.args.get("before")
+        before = feed.parse_id(raw, "before") if raw not in (None, "") else None
         system = feed.parse_flag(request.args.get("system"), "system")
     except ValueError as exc:
         abort(400, str(exc))

@@ -164,7 +164,7 @@ class WalWatch:
         self.stamp = self._stamp()
 
     @classmethod
-    def for_url(cls, url) -> WalWatch | None:
+    def for_url(cls, url: Any) -> WalWatch | None:
         """A watch of this SQLAlchemy URL's database, or None if it is not a SQLite file."""
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None

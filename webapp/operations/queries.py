@@ -159,7 +159,7 @@ def operation_detail(op_id: int) -> OperationDetail | None:
 def path_taken(actions: list[Action], next_action: Action | None) -> list[PathStep]:
     """The completed actions in the order they ran, then the current one, with how each was
     reached."""
-    done = sorted((a for a in actions if a.run_order is not None), key=lambda a: a.run_order)
+    done = sorted((a for a in actions if a.run_order is not None), key=lambda a: a.run_order or 0)
     order = done + ([next_action] if next_action is not None else [])
     steps: list[PathStep] = []
     for i, action in enumerate(order):

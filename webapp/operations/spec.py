@@ -89,8 +89,8 @@ def import_path(action: Any) -> str:
         path = f"{module}:{qualname}"
         resolve(path)
         return path
-    module = getattr(action, "__module__", None)
-    qualname = getattr(action, "__qualname__", None)
+    module = getattr(action, "__module__", None) or ""
+    qualname = getattr(action, "__qualname__", None) or ""
     if not module or not qualname or "<" in qualname or module == "__main__":
         raise ValueError(
             f"action {action!r:.80} is not importable: use a module-level function or a class"
@@ -125,7 +125,7 @@ def resolve(path: str) -> Callable:
 def callable_for(path: str) -> Callable[[Any], Any]:
     """What to call with the action object: the function, or the class's ``call``."""
     target = resolve(path)
-    return target.call if isinstance(target, type) else target
+    return getattr(target, "call") if isinstance(target, type) else target  # noqa: B009
 
 
 def check_time(value: Any, where: str) -> dt.datetime | None:

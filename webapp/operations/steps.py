@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, or_, select, update
+from sqlalchemy import Select, Table, Update, bindparam, func, or_, select, update
 
 from webapp.database import UTCDateTime
 from webapp.operations.models import (
@@ -52,7 +52,7 @@ def _now():
     return bindparam("now", type_=UTCDateTime())
 
 
-def _set(table, columns: tuple[str, ...]) -> dict[str, Any]:
+def _set(table: Table, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns}
 
 

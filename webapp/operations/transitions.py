@@ -119,7 +119,7 @@ def start_operation(
             raise
         return _detached(existing)
     activity(op, "started", True, f"Operation {op.name} started")
-    first = op.next_action
+    first = op.actions[0]  # main's first action: its next one
     op = _detached(op)  # committed: now the first run may begin
     enqueue_action(first.id, eta_for(first.perform_at, op.start_at))
     announce(op.id, op.state, op.name)
@@ -311,13 +311,16 @@ def retry_operation(op_id: int) -> Operation:
     """
     if isinstance(op_id, bool) or not isinstance(op_id, int):
         raise ValueError(f"operation id must be an integer, got {op_id!r}")
-    state = db.session.scalar(select(Operation.state).where(Operation.id == op_id))
-    next_id = db.session.scalar(select(Operation.next_action_id).where(Operation.id == op_id))
+    found = db.session.execute(
+        select(Operation.state, Operation.next_action_id).where(Operation.id == op_id)
+    ).first()
+    if found is None:
+        db.session.rollback()
+        raise ValueError(f"unknown operation {op_id}")
+    state, next_id = found
     row = _read(next_id) if next_id is not None else None
     db.session.rollback()
-    if state is None:
-        raise ValueError(f"unknown operation {op_id}")
-    if state != FAILED or row is None or row.state != FAILED:
+    if state != FAILED or next_id is None or row is None or row.state != FAILED:
         raise ValueError(f"operation {op_id} is {state}, not failed: nothing to retry")
     now = utcnow()
     op = OperationSubject(op_id, row.op_name, row.owner_id)
@@ -485,7 +488,10 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
     records: list[Record] = []
     values = queued(row.perform_at, row.start_at, now)
     moved = {"state": values["state"]}
-    run_next = (action_id, eta_for(row.perform_at, row.start_at))
+    run_next: tuple[int, dt.datetime | None] | None = (
+        action_id,
+        eta_for(row.perform_at, row.start_at),
+    )
     if row.state == RUNNING:
         error = "lease expired while running: its consumer stopped before the action finished"
         final = row.attempts_left <= 0
@@ -556,7 +562,7 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
     return action
 
 
-def run(action_id: int, task=None) -> str:
+def run(action_id: int, task: Any = None) -> str:
     """Claim, run and record one action: "completed", "failed", "retrying", or "skipped"."""
     token = lease_token()
     action = claim_action(action_id, token)
@@ -580,7 +586,7 @@ def run(action_id: int, task=None) -> str:
 
 
 @huey.task(context=True, name="operations.run_action", priority=ACTION_PRIORITY)
-def run_action(action_id: int, task=None) -> None:
+def run_action(action_id: int, task: Any = None) -> None:
     """The action-runner task: one run of one action (retries are set per failure)."""
     run(action_id, task)
 
@@ -601,7 +607,8 @@ def reap_expired_actions(now: dt.datetime | None = None) -> int:
         .limit(REAP_BATCH)
     ).all()
     db.session.rollback()
-    return sum(reap_action(action_id, expiry, now) for action_id, expiry in seen)
+    # The query keeps only rows whose deadline is set (NULL < now is never true).
+    return sum(reap_action(action_id, expiry, now) for action_id, expiry in seen if expiry)
 
 
 @periodic_task(crontab(minute="*"), period=dt.timedelta(minutes=1), name="operations.reaper")
