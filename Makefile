@@ -28,6 +28,7 @@ run: $(STAMP) instance/secret_key
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Minutes-long load and fault tests (tests/soak/), left out of `make test`.

@@ -119,7 +119,7 @@ class UTCDateTime(TypeDecorator):
         generic path (the SQLite type's regular expressions, then ``replace(tzinfo=...)``)
         cost several times more, for every time of every row read."""
         generic = super().result_processor(dialect, coltype)
-        if dialect.name != "sqlite":
+        if dialect.name != "sqlite" or generic is None:
             return generic
 
         def process(value, _parse=dt.datetime.fromisoformat):
@@ -235,7 +235,7 @@ _JSON_SCALARS: dict[Any, Any] = {
 _MISSING = object()
 
 
-def loads_json(text: str | bytes, _scalar=_JSON_SCALARS.get) -> Any:
+def loads_json(text: str | bytes, _scalar: Any = _JSON_SCALARS.get) -> Any:
     """``json.loads``, with the commonest activity values (``true``, ``false``, ``null``)
     looked up instead of parsed; the JSON deserializer of every engine (SQLite's JSON columns,
     psycopg's JSONB)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
@@ -51,7 +52,14 @@ class IdConverter(IntegerConverter):
 
     regex = r"[0-9]{1,19}"
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_INT, signed=False) -> None:
+    def __init__(
+        self,
+        map: Any,
+        fixed_digits: int = 0,
+        min: int = 1,
+        max: int = MAX_INT,
+        signed: bool = False,
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -61,6 +69,7 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> Any:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -103,6 +112,10 @@ class SocketPacket(packet.Packet):
     event, where python-socketio would log a traceback and answer nothing. A connection
     request whose auth cannot be read keeps the reason as its auth, which the connect handler
     refuses as it refuses any bad auth."""
+
+    data: Any
+    packet_type: int
+    id: int | None
 
     def decode(self, encoded_packet: Any) -> int:
         try:

@@ -53,6 +53,10 @@ class BeaconHuey(Huey):
 
     flask_app: Flask | None = None
     app_factory: Callable[[], Flask] | None = None
+    name: str
+    storage_class: Any
+    storage_kwargs: dict[str, Any]
+    storage: Any
 
     def execute(self, task, timestamp=None):
         """Run a task in an app context; its database transactions are writing ones."""
@@ -133,7 +137,7 @@ def make_huey(settings: Mapping[str, Any]) -> BeaconHuey:
     )
 
 
-def init_queue(app, huey: BeaconHuey) -> None:
+def init_queue(app: Flask, huey: BeaconHuey) -> None:
     """Bind the Huey instance to this app: its storage and the app its tasks run in."""
     huey.configure(app.config)
     huey.flask_app = app
@@ -163,7 +167,7 @@ def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> E
     return consumer
 
 
-def install_stop_handler(stop) -> None:
+def install_stop_handler(stop: Callable[[], Any]) -> None:
     """Call ``stop`` on SIGTERM/SIGINT (a background process ignores SIGINT by default)."""
 
     def handler(signum, frame):

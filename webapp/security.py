@@ -72,13 +72,12 @@ def session_mode_of_method() -> None:
 
 def wrap_wsgi(app: Flask) -> None:
     """The middleware around everything this app serves (call once the rest is in place)."""
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, f"{app.static_url_path}/")
+    wsgi: Any = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    wsgi = SecurityHeaders(wsgi, f"{app.static_url_path}/")
     proxies = app.config["BEACON_TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
-        )
+        wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+    app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to wrap it
 
 
 class SecurityHeaders:
@@ -92,7 +91,7 @@ class SecurityHeaders:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         static = environ.get("PATH_INFO", "").startswith(self.static_prefix)
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
             headers = [*headers, *((k, v) for k, v in HEADERS if k.lower() not in present)]
             if not static:

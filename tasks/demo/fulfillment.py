@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import Any
 
 from flask import current_app
 
@@ -25,7 +26,7 @@ from webapp.operations import ActionContext, Operation, start_operation
 
 NAME = "subscriptions.fulfillment"
 #: Price (cents) and the branch that sets each plan up.
-PLANS = {
+PLANS: dict[str, dict[str, Any]] = {
     "red": {"price_cents": 900, "branch": "red_subscriptions"},
     "blue": {"price_cents": 1900, "branch": "blue_subscriptions"},
 }

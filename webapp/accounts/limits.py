@@ -17,6 +17,7 @@ it is back. Behind a proxy, set ``BEACON_TRUSTED_PROXIES`` so the address is the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, current_app, request
 from flask_limiter.util import get_remote_address
@@ -39,7 +40,7 @@ def _key(*parts: str) -> str:
     return ":".join((current_app.config["BEACON_REDIS_PREFIX"] + "login", *parts))
 
 
-def _limit(setting: str, key: Callable[[], str]):
+def _limit(setting: str, key: Callable[[], str]) -> Any:
     return limiter.limit(
         lambda: current_app.config[setting],
         key_func=key,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -27,6 +28,9 @@ class User(UserMixin, ActivityStatusable, Model):
 
     #: The login session this request was authenticated by (or that ``log_in`` just started),
     #: with the token of its cookie; set on the loaded object, never stored.
+    if TYPE_CHECKING:  # plain attributes: annotated only for the checker, never mapped
+        login_session: LoginSession | None
+        session_token: str | None
     login_session = None
     session_token = None
 

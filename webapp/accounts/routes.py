@@ -42,7 +42,7 @@ def login_submit():
     form = LoginForm()
     if not form.validate_on_submit():
         return _login_page(form, 400)
-    user = authenticate(form.email.data, form.password.data)
+    user = authenticate(form.email.data or "", form.password.data or "")
     if user is None:
         form.form_errors.append("Wrong email or password.")
         return _login_page(form, 401)
@@ -92,9 +92,9 @@ def password():
         return _account_page(form, 400)
     user = current_user._get_current_object()
     try:
-        change_password(user, form.current_password.data, form.new_password.data)
+        change_password(user, form.current_password.data or "", form.new_password.data or "")
     except ValueError as exc:
-        form.current_password.errors.append(str(exc).capitalize() + ".")
+        form.current_password.errors = [str(exc).capitalize() + "."]
         return _account_page(form, 400)
     log_in(user)
     flash("Your password is changed; every other session was signed out.", "success")

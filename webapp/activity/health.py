@@ -74,7 +74,7 @@ def periodic_task(
     name: str | None = None,
     schedule_text: str | None = None,
     **task_options: Any,
-):
+) -> Callable[[Callable[..., Any]], Any]:
     """Register a Huey periodic task that records its own health.
 
     ``schedule`` is a Huey ``crontab(...)``; ``period`` is how often it runs (what "late"
@@ -129,10 +129,10 @@ def health_state(
     """never / failing / up / late / down from the last success and last error."""
     if last_success_at is None and last_error_at is None:
         return "never"
-    if last_error_at is not None and (
-        last_success_at is None or (last_error_id or 0) > (last_success_id or 0)
+    if last_success_at is None or (
+        last_error_at is not None and (last_error_id or 0) > (last_success_id or 0)
     ):
-        return "failing"
+        return "failing"  # (it ran: one of the two is set)
     age = now - last_success_at
     if age <= period:
         return "up"

@@ -117,12 +117,12 @@ class ActivityDeletePermit(Model):
 
 
 @event.listens_for(Activity, "before_update")
-def _refuse_update(mapper, connection, target: Activity) -> None:
+def _refuse_update(mapper: Any, connection: Any, target: Activity) -> None:
     raise ImmutableActivityError(f"Activity {target.id} ({target.key}) is immutable")
 
 
 @event.listens_for(Activity, "before_delete")
-def _refuse_delete(mapper, connection, target: Activity) -> None:
+def _refuse_delete(mapper: Any, connection: Any, target: Activity) -> None:
     raise ImmutableActivityError(
         f"Activity {target.id} ({target.key}) cannot be deleted except by the retention task"
     )
@@ -263,7 +263,7 @@ PERIODIC_OUTCOME_REBUILD = [
 ]
 
 
-def rebuild_periodic_outcomes(connection) -> None:
+def rebuild_periodic_outcomes(connection: Any) -> None:
     """Fill ``periodic_outcome`` from the log, in the caller's transaction (after rows were
     loaded with the triggers off, or to repair it)."""
     for statement in PERIODIC_OUTCOME_REBUILD:

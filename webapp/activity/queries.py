@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity.models import Activity
 from webapp.activity.validation import key_prefix_bounds
 from webapp.extensions import db
 
 
-def subject_condition(subject_type: str | None, subject_id: str | None):
+def subject_condition(subject_type: str | None, subject_id: str | None) -> ColumnElement[bool]:
     """Rows of this subject (None or "" = activities recorded without a subject)."""
     return and_(
         Activity.subject_type == (subject_type or ""), Activity.subject_id == (subject_id or "")
@@ -21,7 +22,7 @@ def for_subject(subject_type: str | None, subject_id: str | None) -> Select:
     return select(Activity).where(subject_condition(subject_type, subject_id))
 
 
-def last_with_key(subject_type, subject_id, key: str) -> Activity | None:
+def last_with_key(subject_type: str | None, subject_id: str | None, key: str) -> Activity | None:
     from webapp.activity.validation import base_key
 
     stmt = (
@@ -33,7 +34,9 @@ def last_with_key(subject_type, subject_id, key: str) -> Activity | None:
     return db.session.scalar(stmt)
 
 
-def last_with_outcome(subject_type, subject_id, outcome: bool) -> Activity | None:
+def last_with_outcome(
+    subject_type: str | None, subject_id: str | None, outcome: bool
+) -> Activity | None:
     stmt = (
         for_subject(subject_type, subject_id)
         .where(Activity.outcome.is_(outcome))
@@ -43,7 +46,9 @@ def last_with_outcome(subject_type, subject_id, outcome: bool) -> Activity | Non
     return db.session.scalar(stmt)
 
 
-def last_key_outcome(subject_type, subject_id, key: str, outcome: bool) -> Activity | None:
+def last_key_outcome(
+    subject_type: str | None, subject_id: str | None, key: str, outcome: bool
+) -> Activity | None:
     from webapp.activity.validation import base_key
 
     stmt = (
@@ -56,14 +61,16 @@ def last_key_outcome(subject_type, subject_id, key: str, outcome: bool) -> Activ
     return db.session.scalar(stmt)
 
 
-def page_for_subject(subject_type, subject_id, limit: int = 50, before: int | None = None):
+def page_for_subject(
+    subject_type: str | None, subject_id: str | None, limit: int = 50, before: int | None = None
+) -> list[Activity]:
     stmt = for_subject(subject_type, subject_id)
     if before is not None:
         stmt = stmt.where(Activity.id < before)
     return list(db.session.scalars(stmt.order_by(Activity.id.desc()).limit(limit)))
 
 
-def latest_per_key(subject_type, subject_id) -> dict[str, Activity]:
+def latest_per_key(subject_type: str | None, subject_id: str | None) -> dict[str, Activity]:
     newest = (
         select(func.max(Activity.id))
         .where(subject_condition(subject_type, subject_id))
@@ -88,7 +95,7 @@ def open_alert_condition(alert=Activity):
     return and_(alert.action_required.is_not(None), ~resolved, ~superseded)
 
 
-def open_alerts_for_subject(subject_type, subject_id) -> list[Activity]:
+def open_alerts_for_subject(subject_type: str | None, subject_id: str | None) -> list[Activity]:
     stmt = (
         for_subject(subject_type, subject_id)
         .where(open_alert_condition())
@@ -135,6 +142,6 @@ def alerts_resolved_by(activity_id: int) -> list[Activity]:
     return list(db.session.scalars(stmt))
 
 
-def key_prefix_condition(prefix: str):
+def key_prefix_condition(prefix: str) -> ColumnElement[bool]:
     low, high = key_prefix_bounds(prefix)
     return and_(Activity.key >= low, Activity.key < high)

@@ -10,10 +10,24 @@ from operator import itemgetter
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import Connection, Text, bindparam, cast, event, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity.models import Activity
 from webapp.activity.validation import (
@@ -120,10 +134,10 @@ def build_activity(*args: Any, **kwargs: Any) -> Activity:
 
 
 @lru_cache(maxsize=4)
-def _insert_statement(dialect_name: str):
+def _insert_statement(dialect_name: str) -> Insert:
     """INSERT of activities whose value is bound as the JSON validation already encoded (a
     value is serialized once, not once to check it and again to store it)."""
-    value = bindparam("value_json", type_=Text)
+    value: ColumnElement[Any] = bindparam("value_json", type_=Text)
     if dialect_name == "postgresql":
         value = cast(value, JSONB)
     return insert(Activity.__table__).values(value=value)
@@ -139,7 +153,7 @@ def insert_activities(conn: Connection, rows: list[dict[str, Any]]) -> list[int]
     stmt = _insert_statement(conn.dialect.name)
     try:
         if len(rows) == 1:
-            ids = [conn.execute(stmt, rows[0]).inserted_primary_key[0]]
+            ids = list(conn.execute(stmt, rows[0]).inserted_primary_key or ())
         else:
             ids = _allocate_ids(conn, len(rows))
             conn.execute(
@@ -202,7 +216,7 @@ class WriteTransaction:
         self.rows: list[dict[str, Any]] = []
         self.rolled_back = False
 
-    def execute(self, statement: Any, params: Any = None):
+    def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         return self.connection.execute(statement, params)
 
     def record(self, *args: Any, **kwargs: Any) -> int:
@@ -248,7 +262,8 @@ def write_transaction(*, durable: bool = True) -> Iterator[WriteTransaction]:
         session.info.setdefault(_PENDING, []).extend(tx.rows)
         session.commit()
         return
-    with session.get_bind(Activity.__mapper__).connect() as conn:
+    bind = session.get_bind(Activity.__mapper__)
+    with (bind if isinstance(bind, Engine) else bind.engine).connect() as conn:
         conn.execution_options(**WRITE)  # SQLite: the write lock from the first statement
         trans = conn.begin()
         if not durable and conn.dialect.name == "postgresql":
@@ -380,7 +395,7 @@ class WireItems(Sequence):
 
 
 @event.listens_for(Session, "after_flush")
-def _collect(session: Session, flush_context) -> None:
+def _collect(session: Session, flush_context: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, Activity)]
     if new:
         session.info.setdefault(_PENDING, []).extend(

@@ -4,6 +4,7 @@ ones (a confirm page, then a POST with CSRF; 409 when the event is not failed)."
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from webapp.admin import bp
 from webapp.admin.operations import require_confirmation
@@ -63,7 +64,7 @@ def _retry_target(event_id: int) -> tuple[EventMessage, str | None]:
 
 
 @bp.get("/events/<int:event_id>/retry")
-def event_retry(event_id: int):
+def event_retry(event_id: int) -> ResponseReturnValue:
     """The confirm page: what retrying a failed event will do, or why it cannot."""
     message, refusal = _retry_target(event_id)
     page = render_template("admin/confirm_event.html", message=message, refusal=refusal)
@@ -71,7 +72,7 @@ def event_retry(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/retry")
-def event_retry_confirmed(event_id: int):
+def event_retry_confirmed(event_id: int) -> ResponseReturnValue:
     """Queue a failed event again."""
     message, refusal = _retry_target(event_id)
     require_confirmation()

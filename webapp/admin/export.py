@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from webapp.activity import Activity
@@ -60,7 +60,12 @@ def activity_row(activity: Activity, email: str | None) -> list[str]:
     return [safe_cell(cell) for cell in cells]
 
 
-def csv_lines(rows: Iterable[Activity], email_of, *, chunk: int = 200) -> Iterator[str]:
+def csv_lines(
+    rows: Iterable[Activity],
+    email_of: Callable[[Iterable[int | None]], Mapping[int, str]],
+    *,
+    chunk: int = 200,
+) -> Iterator[str]:
     """The header, then the rows, as CSV text in chunks (for a streamed response).
 
     ``email_of(user_ids)`` returns ``{id: email}`` for a chunk's owners."""
@@ -72,7 +77,8 @@ def csv_lines(rows: Iterable[Activity], email_of, *, chunk: int = 200) -> Iterat
     def flush() -> str:
         emails = email_of(a.user_id for a in pending)
         for activity in pending:
-            writer.writerow(activity_row(activity, emails.get(activity.user_id)))
+            owner = activity.user_id
+            writer.writerow(activity_row(activity, emails.get(owner) if owner else None))
         pending.clear()
         text = buffer.getvalue()
         buffer.seek(0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from webapp.admin import bp
 from webapp.admin.diagram import build_diagram
@@ -75,12 +76,13 @@ def operations():
 
 
 @bp.route("/operations/<int:op_id>")
-def operation(op_id: int):
+def operation(op_id: int) -> ResponseReturnValue:
     """One operation: globals, branches with their actions, the diagram, retry buttons."""
     detail = operation_detail(op_id)
     if detail is None:
         abort(404, description=f"no operation {op_id}")
-    owner = user_emails([detail.operation.owner_id]).get(detail.operation.owner_id)
+    owner_id = detail.operation.owner_id
+    owner = user_emails([owner_id]).get(owner_id) if owner_id is not None else None
     return render_template(
         "admin/operation.html",
         detail=detail,
@@ -108,18 +110,18 @@ def _retry_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
 
 
 @bp.get("/operations/<int:op_id>/retry")
-def operation_retry(op_id: int):
+def operation_retry(op_id: int) -> ResponseReturnValue:
     """The confirm page: what a retry from the failed action will do, or why it cannot."""
     return _confirm_page("retry", *_retry_target(op_id))
 
 
 @bp.post("/operations/<int:op_id>/retry")
-def operation_retry_confirmed(op_id: int):
+def operation_retry_confirmed(op_id: int) -> ResponseReturnValue:
     """Resume a failed operation from its failed action."""
     op, failed, refusal = _retry_target(op_id)
     require_confirmation()
-    if refusal:
-        abort(409, description=refusal)
+    if refusal or failed is None:
+        abort(409, description=refusal or f"operation {op_id} has no failed action")
     try:
         retry_operation(op_id)
     except ValueError as exc:  # it changed since we looked (another admin, the reaper)
@@ -143,13 +145,13 @@ def _rerun_target(action_id: int) -> tuple[Operation, Action, str | None]:
 
 
 @bp.get("/actions/<int:action_id>/rerun")
-def action_rerun(action_id: int):
+def action_rerun(action_id: int) -> ResponseReturnValue:
     """The confirm page: what running one failed action again will do, or why it cannot."""
     return _confirm_page("rerun", *_rerun_target(action_id))
 
 
 @bp.post("/actions/<int:action_id>/rerun")
-def action_rerun_confirmed(action_id: int):
+def action_rerun_confirmed(action_id: int) -> ResponseReturnValue:
     """Run one failed action again."""
     op, action, refusal = _rerun_target(action_id)
     require_confirmation()
@@ -169,7 +171,9 @@ def require_confirmation() -> None:
         bad("confirm=yes is required: confirm on the page that explains what will happen")
 
 
-def _confirm_page(kind: str, op: Operation, action: Action | None, refusal: str | None):
+def _confirm_page(
+    kind: str, op: Operation, action: Action | None, refusal: str | None
+) -> ResponseReturnValue:
     status = 409 if refusal else 200
     return (
         render_template("admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal),

@@ -7,7 +7,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -21,7 +21,7 @@ _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
 
 
-def bad(message: str) -> None:
+def bad(message: str) -> NoReturn:
     """Stop the request with 400 and this message."""
     abort(400, description=message)
 
@@ -147,4 +147,4 @@ def link(endpoint: str, *, drop: Iterable[str] = ("before",), **extra: Any) -> s
     for key, value in extra.items():
         if value is not None:
             args.add(key, value)
-    return url_for(endpoint, **args.to_dict(flat=False))
+    return url_for(endpoint, **cast(dict[str, Any], args.to_dict(flat=False)))

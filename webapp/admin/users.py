@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -56,14 +57,14 @@ def _target(user_id: int) -> User:
 
 
 @bp.get("/users/<int:user_id>/sign-out")
-def user_sign_out(user_id: int):
+def user_sign_out(user_id: int) -> ResponseReturnValue:
     """The confirm page: which sessions signing the user out everywhere ends."""
     user = _target(user_id)
     return render_template("admin/confirm_sign_out.html", user=user, sessions=sessions_of(user.id))
 
 
 @bp.post("/users/<int:user_id>/sign-out")
-def user_sign_out_confirmed(user_id: int):
+def user_sign_out_confirmed(user_id: int) -> ResponseReturnValue:
     """End every session of the user: their cookies stop working, their sockets close."""
     user = _target(user_id)
     require_confirmation()

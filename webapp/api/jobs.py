@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.api import bp
@@ -11,7 +12,7 @@ from webapp.jobs import JobStatus
 
 @bp.get("/jobs/<job_id>")
 @login_required
-def job_status(job_id: str):
+def job_status(job_id: str) -> ResponseReturnValue:
     """A job's status; 404 alike for unknown ids and other people's jobs (never 403, which
     would tell a stranger that the id exists)."""
     try:

@@ -111,7 +111,7 @@ def schemas() -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    login = [{"session": []}]
+    login: list[dict[str, list[str]]] = [{"session": []}]
     return {
         "/api/notifications": {
             "get": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from tasks.demo.export import export_activity, export_path
@@ -21,7 +22,7 @@ def start_export():
 
 @bp.route("/exports/<job_id>")
 @login_required
-def download_export(job_id: str):
+def download_export(job_id: str) -> ResponseReturnValue:
     """The finished CSV of an export; 404 alike for unknown, unfinished and others' exports."""
     try:
         path = export_path(job_id)

@@ -52,7 +52,9 @@ class History:
     entries: list[Entry] = field(default_factory=list)
     last_synced: dict[int, dt.datetime] = field(default_factory=dict)
 
-    def add(self, at: dt.datetime, key: str, value: Any = True, message=None, **kw: Any) -> None:
+    def add(
+        self, at: dt.datetime, key: str, value: Any = True, message: str | None = None, **kw: Any
+    ) -> None:
         """One activity at ``at`` (record_activity's arguments)."""
         args = {"key": key, "value": value, "message": message, **kw}
         self.entries.append(Entry(at, len(self.entries), args))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ def accounts():
 
 @bp.route("/accounts/<int:account_id>/sync", methods=["POST"])
 @login_required
-def sync_now(account_id: int):
+def sync_now(account_id: int) -> ResponseReturnValue:
     """Queue a sync of one account now."""
     account = owned_account(account_id)
     if account.status != CONNECTED:
@@ -70,7 +71,7 @@ def sync_now(account_id: int):
 
 @bp.route("/accounts/<int:account_id>/expire", methods=["POST"])
 @login_required
-def simulate_expiry(account_id: int):
+def simulate_expiry(account_id: int) -> ResponseReturnValue:
     """Make the provider refuse this account's token, and sync it: the alert follows."""
     account = owned_account(account_id)
     service = account.service
@@ -82,14 +83,14 @@ def simulate_expiry(account_id: int):
 
 @bp.get("/reauthenticate/<int:account_id>")
 @login_required
-def reauthenticate(account_id: int):
+def reauthenticate(account_id: int) -> ResponseReturnValue:
     """The confirm page an expired token's alert links to."""
     return render_template("demo/reauthenticate.html", account=owned_account(account_id))
 
 
 @bp.post("/reauthenticate/<int:account_id>")
 @login_required
-def reauthenticate_confirmed(account_id: int):
+def reauthenticate_confirmed(account_id: int) -> ResponseReturnValue:
     """Reconnect the account: a fresh token, and the alert resolves."""
     account = owned_account(account_id)
     service = account.service

@@ -138,7 +138,7 @@ def run_here(op_id: int) -> str:
     when a consumer takes them, and do nothing.
     """
     for _ in range(20):
-        op = db.session.get(Operation, op_id, populate_existing=True)
+        op = db.session.get_one(Operation, op_id, populate_existing=True)
         state, next_id = op.state, op.next_action_id
         db.session.rollback()
         if state not in ACTIVE_STATES or next_id is None:

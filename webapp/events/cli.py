@@ -8,6 +8,7 @@ import os
 import re
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -95,7 +96,7 @@ def poll_command(queues: str, interval: float, until_idle: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 
-    def request_stop(signum, frame) -> None:
+    def request_stop(signum: int, frame: Any) -> None:
         poller.stop()
         # os.write, not logging: a handler may interrupt code that holds the logging lock.
         os.write(2, b"stop requested: finishing the current event\n")

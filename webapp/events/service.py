@@ -370,7 +370,7 @@ def retry_event(message_id: int) -> EventMessage:
 
 
 @huey.task(context=True)
-def process_event(message_id: int, task=None) -> str:
+def process_event(message_id: int, task: Any = None) -> str:
     """Process one stored event (enqueued by queue_event with the event's Huey priority)."""
     return process_message(message_id, task_id=task.id if task is not None else None)
 

@@ -59,7 +59,9 @@ class TrackedTask(TaskWrapper):
     """A Huey task (call it, ``.s()``, ``.schedule()``, ``.map()`` as usual) that consumes the
     reserved keywords ``owner_id=`` and ``includes=`` of each call."""
 
-    def __init__(self, huey_instance, function: Callable, options: JobOptions, **settings):
+    def __init__(
+        self, huey_instance: Any, function: Callable, options: JobOptions, **settings: Any
+    ) -> None:
         self.function = function
         super().__init__(
             huey_instance, _runner(function, options), context=True, beacon_job=options, **settings
@@ -80,10 +82,10 @@ class TrackedTask(TaskWrapper):
         }
         return kwargs
 
-    def s(self, *args: Any, **kwargs: Any):
+    def s(self, *args: Any, **kwargs: Any) -> Any:
         return super().s(*args, **self._claim(kwargs))
 
-    def schedule(self, args=None, kwargs=None, *rest: Any, **options: Any):
+    def schedule(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
         return super().schedule(args, self._claim(dict(kwargs or {})), *rest, **options)
 
     def call_local(self, *args: Any, **kwargs: Any) -> Any:
@@ -97,7 +99,7 @@ def _runner(function: Callable, options: JobOptions) -> Callable:
     """What Huey runs: working + lease, the job's code with ``status``, then a final flush."""
 
     @functools.wraps(function)
-    def run(*args: Any, task, **kwargs: Any) -> Any:
+    def run(*args: Any, task: Any, **kwargs: Any) -> Any:
         kwargs.pop(META_KWARG, None)
         task.beacon_ran = True
         status = lifecycle.started(task)
@@ -219,19 +221,19 @@ def _tracked(handler: Callable) -> Callable:
 
 @huey.signal(S.SIGNAL_ENQUEUED)
 @_tracked
-def _on_enqueued(signal: str, task) -> None:
+def _on_enqueued(signal: str, task: Any) -> None:
     lifecycle.queued(task)
 
 
 @huey.post_execute(name="beacon_jobs")
 @_tracked
-def _after_execute(task, value: Any, exception: BaseException | None) -> None:
+def _after_execute(task: Any, value: Any, exception: BaseException | None) -> None:
     lifecycle.finished(task, exception)
 
 
 @huey.signal(S.SIGNAL_REVOKED, S.SIGNAL_EXPIRED, S.SIGNAL_CANCELED)
 @_tracked
-def _on_not_run(signal: str, task) -> None:
+def _on_not_run(signal: str, task: Any) -> None:
     if signal == S.SIGNAL_CANCELED and getattr(task, "beacon_ran", False):
         return  # cancelled from inside the job: post_execute stores the outcome
     lifecycle.not_run(task, "expired" if signal == S.SIGNAL_EXPIRED else "revoked")
@@ -239,7 +241,7 @@ def _on_not_run(signal: str, task) -> None:
 
 @huey.signal(S.SIGNAL_INTERRUPTED)
 @_tracked
-def _on_interrupted(signal: str, task) -> None:
+def _on_interrupted(signal: str, task: Any) -> None:
     lifecycle.interrupt(get_store(), task.id, None)
 
 

@@ -524,14 +524,8 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
     # it again, as after a consumer that died mid-run. The completion commits durably.
     with write_transaction(durable=False) as conn:
         op = conn.execute(steps.claim_operation(), params).first()
-        taken = op is not None and (
-            conn.execute(
-                steps.claim_action(),
-                {**params, "token": token, "expires": now + lease_seconds()},
-            ).rowcount
-            == 1
-        )
-        if not taken:
+        claim = {**params, "token": token, "expires": now + lease_seconds()}
+        if op is None or conn.execute(steps.claim_action(), claim).rowcount != 1:
             conn.rollback()
             log.info(
                 "action %s not taken: not due, not next, or already running or done", action_id
