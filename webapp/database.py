@@ -28,6 +28,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -386,6 +387,13 @@ if TYPE_CHECKING:  # ``db.Model`` is made at run time: to the type checker it is
     Model = Base
 else:
     Model = db.Model
+
+
+def upsert(table: Any) -> Any:
+    """INSERT into ``table`` in the session's dialect, which offers ``on_conflict_do_*``
+    (PostgreSQL's and SQLite's ``insert``)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def rows_changed(result: Any) -> int:

@@ -14,10 +14,9 @@ import os
 import socket
 
 from sqlalchemy import String, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import Model, UTCDateTime, db, utcnow
+from webapp.database import Model, UTCDateTime, db, upsert, utcnow
 
 KEEP = dt.timedelta(days=1)
 
@@ -47,9 +46,8 @@ def claim_ticks(tasks: list[str], when: dt.datetime) -> set[str]:
     """Claim these tasks for the minute of ``when``; the names this caller won (commits)."""
     tick = tick_of(when)
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
-        dialect.insert(PeriodicClaim)
+        upsert(PeriodicClaim)
         .values([{"task": name, "tick": tick, "claimed_by": holder} for name in tasks])
         .on_conflict_do_nothing()
         .returning(PeriodicClaim.task)

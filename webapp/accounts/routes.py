@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 
@@ -28,7 +29,7 @@ def _login_page(form: LoginForm, status: int = 200) -> tuple[str, int]:
 
 
 @bp.get("/login")
-def login():
+def login() -> ResponseReturnValue:
     """Show the login form (logged-in users go on to where they were headed)."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -37,7 +38,7 @@ def login():
 
 @bp.post("/login")
 @login_limits
-def login_submit():
+def login_submit() -> ResponseReturnValue:
     """Log the user in on a correct email and password (401 otherwise, 429 past the limits)."""
     form = LoginForm()
     if not form.validate_on_submit():
@@ -60,7 +61,7 @@ def too_many_logins(exc: RateLimitExceeded) -> tuple[str, int]:
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """End this browser's session and return to the login page."""
     log_out()
     flash("You are logged out.", "info")
@@ -69,7 +70,7 @@ def logout():
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     """The user's sessions (where and when each started) and the password form."""
     return _account_page(PasswordForm())
 
@@ -85,7 +86,7 @@ def _account_page(form: PasswordForm, status: int = 200) -> tuple[str, int]:
 
 @bp.post("/account/password")
 @login_required
-def password():
+def password() -> ResponseReturnValue:
     """Change the password: every session of the user ends, this browser starts a new one."""
     form = PasswordForm()
     if not form.validate_on_submit():
@@ -103,7 +104,7 @@ def password():
 
 @bp.post("/account/sign-out-everywhere")
 @login_required
-def sign_out_everywhere():
+def sign_out_everywhere() -> ResponseReturnValue:
     """End every session of the user, this one included."""
     ended = log_out(everywhere=True)
     flash(f"Signed out everywhere ({len(ended)} sessions).", "info")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 
 from webapp.admin import bp
 from webapp.admin.export import csv_lines
@@ -40,7 +41,7 @@ def activity_filter() -> ActivityFilter:
 
 
 @bp.route("/activity")
-def activity():
+def activity() -> ResponseReturnValue:
     """Search the activity log, newest first, keyset-paged."""
     flt = activity_filter()
     rows, next_before = search_activities(flt, before=int_arg("before"), limit=limit_arg())
@@ -55,7 +56,7 @@ def activity():
 
 
 @bp.route("/activity.csv")
-def activity_export():
+def activity_export() -> ResponseReturnValue:
     """Every row the filter matches as CSV, streamed in batches."""
     flt = activity_filter()
     filename = f"activity-{utcnow():%Y%m%d-%H%M%S}.csv"

@@ -23,7 +23,7 @@ from webapp.queue import PRIORITIES
 
 
 @bp.route("/events")
-def events():
+def events() -> ResponseReturnValue:
     """Events newest first, filtered by status, priority and name, with counts on top."""
     status = choice_arg("status", STATUSES)
     priority = choice_arg("priority", PRIORITIES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 
 from webapp.activity import StatusChecker
 from webapp.admin import bp
@@ -11,7 +12,7 @@ from webapp.database import utcnow
 
 
 @bp.route("/health")
-def health():
+def health() -> ResponseReturnValue:
     """Every periodic task: schedule, last success, last error, state and a 7-day chart."""
     now = utcnow()
     tasks = StatusChecker.overview(now=now)

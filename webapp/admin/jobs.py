@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 
 from webapp.admin import bp
 from webapp.admin.params import bad, choice_arg, limit_arg, text_arg
@@ -13,7 +14,7 @@ RUNNING_LIMIT = 100
 
 
 @bp.route("/jobs")
-def jobs():
+def jobs() -> ResponseReturnValue:
     """Running jobs, then recent ones filtered by task and status."""
     task = text_arg("task")
     status = choice_arg("status", STATUSES)

@@ -54,7 +54,7 @@ def operation_filters() -> dict[str, Any]:
 
 
 @bp.route("/operations")
-def operations():
+def operations() -> ResponseReturnValue:
     """Operations newest first, filtered, keyset-paged, with counts per state on top."""
     filters = operation_filters()
     try:

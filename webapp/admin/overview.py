@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask.typing import ResponseReturnValue
 
 from webapp.activity import StatusChecker
 from webapp.admin import bp
@@ -14,7 +15,7 @@ PROBLEM_STATES = ("failing", "down", "late")
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Counts per state, the latest failed operations, unhealthy periodic tasks."""
     health = StatusChecker.overview()
     return render_template(

@@ -18,7 +18,7 @@ from webapp.extensions import db
 
 
 @bp.get("/users")
-def users():
+def users() -> ResponseReturnValue:
     """Users newest first (email filter, keyset paging), each with their live sessions."""
     live = (
         select(LoginSession.user_id, func.count().label("sessions"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.api import bp
@@ -12,7 +13,7 @@ from webapp.notifications import feed
 
 @bp.get("/notifications")
 @login_required
-def list_notifications():
+def list_notifications() -> ResponseReturnValue:
     """The feed, newest first: ``?before=<id>&limit=1..100&system=0|1``."""
     args = request.args
     try:
@@ -34,14 +35,14 @@ def list_notifications():
 
 @bp.get("/notifications/unread_count")
 @login_required
-def unread_count():
+def unread_count() -> ResponseReturnValue:
     """How many feed items (not counting system ones) are unread."""
     return {"count": feed.unread_count(current_user.id)}
 
 
 @bp.post("/notifications/read")
 @login_required
-def mark_read():
+def mark_read() -> ResponseReturnValue:
     """Mark items read (ids that are not in the user's feed are ignored) or all of them.
 
     Answers the new unread count. The body is ``ReadRequest`` (checked before this runs).
@@ -65,6 +66,6 @@ def _json_integers(values):
 
 @bp.get("/alerts")
 @login_required
-def alerts():
+def alerts() -> ResponseReturnValue:
     """The user's open alerts (action required, not yet resolved), newest first."""
     return {"items": feed.alert_items(current_user.id)}

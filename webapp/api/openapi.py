@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.typing import ResponseReturnValue
+
 from webapp.api import bp
 
 VERSION = "1.0.0"
@@ -215,6 +217,6 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> ResponseReturnValue:
     """The OpenAPI 3.1 document of the JSON API."""
     return document()

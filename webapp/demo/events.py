@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -43,7 +44,7 @@ def events_of(user_id: int, limit: int = 15) -> list[EventMessage]:
 
 @bp.get("/events")
 @login_required
-def events():
+def events() -> ResponseReturnValue:
     """A button per event and priority, and the user's latest events."""
     return render_template(
         "demo/events.html",
@@ -55,7 +56,7 @@ def events():
 
 @bp.post("/events")
 @login_required
-def queue_demo_event():
+def queue_demo_event() -> ResponseReturnValue:
     """Queue the chosen event at the chosen priority."""
     name, priority = request.form.get("event", ""), request.form.get("priority", "")
     if name not in DEMO_EVENTS:

@@ -13,7 +13,7 @@ from webapp.jobs import JobStatus
 
 @bp.route("/exports", methods=["POST"])
 @login_required
-def start_export():
+def start_export() -> ResponseReturnValue:
     """Start the export job (its owner is the logged-in user); its progress bar is live."""
     export_activity()
     flash("Your export has started: its progress is shown below.", "success")

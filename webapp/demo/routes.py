@@ -45,7 +45,7 @@ def account_rows(user_id: int) -> list[dict]:
 
 @bp.route("/accounts")
 @login_required
-def accounts():
+def accounts() -> ResponseReturnValue:
     """The user's connected accounts, their alerts (live), the export button and its jobs."""
     user_id = current_user.id
     return render_template(

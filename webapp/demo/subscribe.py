@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ def subscriptions_of(user_id: int, limit: int = 10) -> list[Operation]:
 
 @bp.get("/subscribe")
 @login_required
-def subscribe():
+def subscribe() -> ResponseReturnValue:
     """The plans, and the user's subscriptions."""
     return render_template(
         "demo/subscribe.html",
@@ -41,7 +42,7 @@ def subscribe():
 
 @bp.post("/subscribe")
 @login_required
-def subscribe_to_plan():
+def subscribe_to_plan() -> ResponseReturnValue:
     """Start the chosen plan's fulfillment."""
     try:
         op = start_fulfillment(

@@ -17,21 +17,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from webapp.database import rows_changed, utcnow
+from webapp.database import rows_changed, upsert, utcnow
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.jobs.store import JobStore, Record, Write, empty_record
 
 JOBS = JobStatusRow.__table__
 FIELDS = JobStatusField.__table__
-
-
-def _insert(table):
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def _records(conn: Connection, rows: list) -> list[Record]:
@@ -77,7 +71,7 @@ class SqlStore(JobStore):
         # A row past its expiry is gone, whether or not the purge has run yet.
         session.execute(delete(JOBS).where(JOBS.c.id == job_id, JOBS.c.expires_at <= now))
         row, updates = self._row_values(job_id, change)
-        stmt = _insert(JOBS).values(**row)
+        stmt = upsert(JOBS).values(**row)
         if change.create_only:
             if (
                 rows_changed(session.execute(stmt.on_conflict_do_nothing(index_elements=["id"])))
@@ -87,7 +81,7 @@ class SqlStore(JobStore):
         else:
             session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
         if change.fields:
-            stmt = _insert(FIELDS).values(
+            stmt = upsert(FIELDS).values(
                 [{"job_id": job_id, "name": k, "value": v} for k, v in change.fields.items()]
             )
             session.execute(

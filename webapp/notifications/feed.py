@@ -35,12 +35,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import Activity, activity_dict
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
-from webapp.database import iso_utc, utcnow
+from webapp.database import iso_utc, upsert, utcnow
 from webapp.extensions import db
 from webapp.inputs import MAX_INT, parse_int
 from webapp.notifications.labels import action_label, key_label
@@ -375,11 +375,6 @@ def open_alert_ids(ids: Iterable[int]) -> set[int]:
 # Writing: the caller's request owns the transaction; these commit once.
 
 
-def _dialect_insert():
-    name = db.session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
-
-
 def mark_read(user_id: int, ids: list[int]) -> int:
     """Mark these of the user's feed items read; ids that are not in their feed are ignored.
 
@@ -396,9 +391,8 @@ def mark_read(user_id: int, ids: list[int]) -> int:
         )
     ]
     if mine:
-        insert = _dialect_insert()
         now = utcnow()
-        stmt = insert(ActivityRead).values(
+        stmt = upsert(ActivityRead).values(
             [{"user_id": user_id, "activity_id": i, "read_at": now} for i in mine]
         )
         db.session.execute(stmt.on_conflict_do_nothing())
@@ -413,9 +407,8 @@ def mark_all_read(user_id: int) -> int:
     Returns the new unread count (0 unless something newer committed meanwhile).
     """
     newest = db.session.scalar(select(func.max(Activity.id))) or 0
-    insert = _dialect_insert()
-    stmt = insert(ReadCursor).values(user_id=user_id, last_read_id=newest, updated_at=utcnow())
-    greatest = func.greatest if insert is postgresql.insert else func.max
+    stmt = upsert(ReadCursor).values(user_id=user_id, last_read_id=newest, updated_at=utcnow())
+    greatest = func.greatest if isinstance(stmt, postgresql.Insert) else func.max
     stmt = stmt.on_conflict_do_update(
         index_elements=[ReadCursor.user_id],
         set_={

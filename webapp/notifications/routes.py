@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webapp.notifications import bp, feed
@@ -17,7 +18,7 @@ BELL_ITEMS = 5
 
 @bp.route("/notifications")
 @login_required
-def feed_page():
+def feed_page() -> ResponseReturnValue:
     """The feed: open alerts pinned on top, then the newest items, with "load more"."""
     try:
         raw = request.args.get("before")
@@ -43,7 +44,7 @@ def feed_page():
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
-def mark_all_read():
+def mark_all_read() -> ResponseReturnValue:
     """Mark everything read (the no-JavaScript form; the page script uses the JSON API)."""
     feed.mark_all_read(current_user.id)
     return redirect(url_for("notifications.feed_page"))

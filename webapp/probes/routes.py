@@ -7,6 +7,7 @@ from functools import cache
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from config import ROOT
@@ -18,13 +19,13 @@ REDIS_TIMEOUT = 1.0
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """200 while this process serves requests."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     """200 when the database and Redis (if configured) answer and migrations are at head;
     else 503 naming what is wrong."""
     checks = {"database": _database()}
