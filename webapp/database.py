@@ -101,21 +101,21 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         return value.replace(tzinfo=dt.UTC)
 
-    def result_processor(self, dialect, coltype):
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
         """On SQLite, the stored text parsed straight to an aware datetime in one step: the
         generic path (the SQLite type's regular expressions, then ``replace(tzinfo=...)``)
         cost several times more, for every time of every row read."""
@@ -123,7 +123,7 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite" or generic is None:
             return generic
 
-        def process(value, _parse=dt.datetime.fromisoformat):
+        def process(value: Any, _parse: Any = dt.datetime.fromisoformat) -> Any:
             if value.__class__ is str and len(value) in (19, 26) and value[10] == " ":
                 try:
                     # Stored as naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]": read as UTC.
@@ -267,11 +267,11 @@ def configure_engine(engine: Engine) -> None:
     if database and database != ":memory:" and not database.startswith("file:"):
 
         @event.listens_for(engine, "do_connect")
-        def _private_file(dialect, conn_rec, cargs, cparams):
+        def _private_file(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
             private_file(database)  # before SQLite creates it with the umask's permissions
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record):
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -281,7 +281,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
         readonly = bool(options.get("sqlite_readonly"))
         # query_only stays set on the connection: switch it only when it must change (a
@@ -293,7 +293,9 @@ def configure_engine(engine: Engine) -> None:
         info[_BEGIN] = "BEGIN" if readonly else _IMMEDIATE if options.get("sqlite_write") else None
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _begin_with_first_statement(conn, cursor, statement, parameters, context, executemany):
+    def _begin_with_first_statement(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         info = conn.connection.info
         if _BEGIN not in info:
             return
@@ -302,7 +304,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def _end(conn):
+    def _end(conn: Any) -> None:
         conn.connection.info.pop(_BEGIN, None)  # a transaction that never ran a statement
 
 

@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from huey.signals import SIGNAL_ENQUEUED
 
 from webapp.extensions import huey
@@ -92,7 +92,7 @@ def _start_request() -> None:
     g.request_started = time.perf_counter()
 
 
-def _log_request(response):
+def _log_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.request_id
     if request.endpoint != "static":
         from flask_login import current_user

@@ -58,7 +58,7 @@ class BeaconHuey(Huey):
     storage_kwargs: dict[str, Any]
     storage: Any
 
-    def execute(self, task, timestamp=None):
+    def execute(self, task: Any, timestamp: Any = None) -> Any:
         """Run a task in an app context; its database transactions are writing ones."""
         writing = in_task.set(True)
         try:
@@ -95,7 +95,7 @@ class BeaconHuey(Huey):
         assert self.flask_app is not None  # noqa: S101 - init_queue bound it
         return self.flask_app
 
-    def read_periodic(self, timestamp=None):
+    def read_periodic(self, timestamp: Any = None) -> list[Any]:
         """The periodic tasks due now that this consumer claimed (``webapp.periodic``): each
         runs once per tick, whatever the number of consumers with periodic tasks on. If the
         claim cannot be made (the database is away), the tick is skipped, never run twice.
@@ -170,7 +170,7 @@ def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> E
 def install_stop_handler(stop: Callable[[], Any]) -> None:
     """Call ``stop`` on SIGTERM/SIGINT (a background process ignores SIGINT by default)."""
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: Any) -> None:
         stop()
         raise SystemExit(0)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.database import read_only_session, write_session
@@ -52,7 +53,7 @@ def init_security(app: Flask) -> None:
     login_manager.user_loader(user_for_token)
 
     @login_manager.unauthorized_handler
-    def unauthorized():
+    def unauthorized() -> ResponseReturnValue:
         if wants_json():
             return error_response(401, "login required")
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -6,6 +6,8 @@ never needs to know which domains exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 
@@ -33,11 +35,11 @@ def init_ui(app: Flask) -> None:
     reg = _registry(app)
 
     @app.context_processor
-    def layout_helpers():
-        def nav_links(user):
+    def layout_helpers() -> dict[str, Any]:
+        def nav_links(user: Any) -> list[tuple[str, str]]:
             return [(e, label) for e, label, admin in reg["nav"] if not admin or user.is_admin]
 
-        def home_panels(user):
+        def home_panels(user: Any) -> list[str]:
             return [t for t, admin in reg["panels"] if not admin or user.is_admin]
 
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required
@@ -16,7 +17,7 @@ def admin_required(view: Callable) -> Callable:
 
     @wraps(view)
     @login_required
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_admin:
             abort(403, description="admins only")
         return view(*args, **kwargs)

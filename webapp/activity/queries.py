@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -80,7 +82,7 @@ def latest_per_key(subject_type: str | None, subject_id: str | None) -> dict[str
     return {row.key: row for row in sorted(rows, key=lambda a: a.id)}
 
 
-def open_alert_condition(alert=Activity):
+def open_alert_condition(alert: Any = Activity) -> ColumnElement[bool]:
     """SQL: ``alert`` is still open (no later truthy activity of its subject and base key) and
     is the newest alert of that subject and base key (older repeats are superseded)."""
     later = aliased(Activity)

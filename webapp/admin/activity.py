@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
@@ -61,7 +63,7 @@ def activity_export() -> ResponseReturnValue:
     flt = activity_filter()
     filename = f"activity-{utcnow():%Y%m%d-%H%M%S}.csv"
 
-    def lines():
+    def lines() -> Iterator[str]:
         # The request's own transaction ends when the view returns; the stream runs in a new
         # one, read-only like every transaction of a GET request.
         yield from csv_lines(iter_activities(flt), user_emails)

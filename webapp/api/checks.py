@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from flask import request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -53,7 +54,7 @@ def operation_checks(rule: str, method: str) -> tuple[bool, Draft202012Validator
 
 
 @bp.before_request
-def request_matches_the_document():
+def request_matches_the_document() -> ResponseReturnValue | None:
     """401 for a route that needs a login, without one; 400 for a body the route does not
     take."""
     if request.url_rule is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -57,7 +59,7 @@ def mark_read() -> ResponseReturnValue:
     return {"count": count}
 
 
-def _json_integers(values):
+def _json_integers(values: Any) -> Any:
     """JSON has one number type: 7.0 is the integer 7 (as JSON Schema's "integer" says)."""
     if not isinstance(values, list):
         return values

@@ -263,6 +263,8 @@ class Fanout:
             if sub.session_id not in live:
                 self.server.disconnect(sub.sid, namespace=NAMESPACE, ignore_queue=True)
                 continue
+            if sub.pending is None:  # (arrived holds only sessions with a resume pending)
+                continue
             after, error = sub.pending
             sub.pending = None
             errors: list[Send] = [(sub.sid, "error", {"message": error})] if error else []

@@ -7,7 +7,7 @@ runs under the fan-out's lock.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,7 @@ class Subscribers:
         else:
             self.system_room.discard(sub.sid)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Subscriber]:
         return iter(list(self.by_sid.values()))
 
     def of_user(self, user_id: int) -> list[Subscriber]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, Select, Table, Update, bindparam, func, or_, select, update
 
 from webapp.database import UTCDateTime
 from webapp.operations.models import (
@@ -48,7 +48,7 @@ GUARDS = {
 }
 
 
-def _now():
+def _now() -> BindParameter[Any]:
     return bindparam("now", type_=UTCDateTime())
 
 
