@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from webapp.database import utcnow
 from webapp.extensions import db, huey
 from webapp.jobs.backend import get_store
 from webapp.jobs.status import JobStatus, announce, store_write
-from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write
+from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write, with_backoff
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +94,16 @@ def serialized_job(task: Any) -> dict[str, Any]:
 
 def final_write(store: JobStore, job_id: str, change: Write) -> None:
     """A write of a job's end: retried while the store is unreachable, up to END_WAIT."""
-    deadline = time.monotonic() + END_WAIT
-    pause = 0.05
-    while True:
+
+    def attempt() -> bool:
         try:
             store_write(store, job_id, change)
-            return
         except UNAVAILABLE:
-            if time.monotonic() + pause > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
+            return False
+        return True
+
+    if not with_backoff(attempt, END_WAIT):
+        store_write(store, job_id, change)  # a last try: if the store is still away, it says so
 
 
 def queued(task: Any) -> None:

@@ -29,6 +29,7 @@ from webapp.jobs.store import (
     Record,
     Write,
     empty_record,
+    with_backoff,
 )
 from webapp.jobs.validation import check_count, check_field, job_id_of
 
@@ -347,14 +348,9 @@ class JobStatus:
     def flush(self, wait: float = 0.0) -> bool:
         """Store what throttling (or an unreachable store) holds back, now. If the store
         cannot be reached, try again for up to ``wait`` seconds; False if it is still held."""
-        deadline = time.monotonic() + wait
-        pause = 0.05
         with self._lock, self._app_context():
-            while not self._store_pending():
-                if time.monotonic() + pause > deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 1.0)
+            if not with_backoff(self._store_pending, wait):
+                return False
             if self._owed:
                 self._announce_owed()
         return True

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,21 @@ FINISHED = frozenset({"completed", "failed", "interrupted", "revoked", "expired"
 #: Errors that mean the store cannot be reached for now (Redis restarting, a network blip). A
 #: running job keeps such writes in memory and stores them once the store answers again.
 UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+
+
+def with_backoff(attempt: Callable[[], bool], wait: float) -> bool:
+    """Call ``attempt`` until it returns True, for up to ``wait`` seconds, pausing 50 ms,
+    then twice as long each time up to a second (a store coming back is not hammered);
+    whether it succeeded."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while not attempt():
+        if time.monotonic() + pause > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+    return True
+
 
 #: A status as a store returns it. Keys: id, task, owner_id, status, progress, total, attempts,
 #: enqueued_at, started_at, finished_at, updated_at (aware UTC datetimes or None), rate_since,
