@@ -354,11 +354,19 @@ def write_session(session: Any) -> None:
     session.info["mode"] = "write"
 
 
-def begin_read_only(session: Any) -> None:
+def begin_read_only(session: Any, *, each_statement: bool = False) -> None:
     """Begin ``session``'s next transaction as a read-only one (as ``read_only_session``
     makes every one), whatever the session's mode: for a long read inside a task. Call it
-    before the transaction's first statement."""
-    session.connection(execution_options=READ_ONLY)
+    before the transaction's first statement.
+
+    ``each_statement``: on PostgreSQL, autocommit, so each statement reads its own snapshot
+    as it does under READ COMMITTED anyway, without a BEGIN before the first and a ROLLBACK
+    at the end (two round trips, on every step of the notification fan-out); SQLite keeps
+    one deferred transaction (one snapshot for all its reads)."""
+    options: dict[str, Any] = dict(READ_ONLY)
+    if each_statement and session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    session.connection(execution_options=options)
 
 
 def begin_write(session: Any) -> None:

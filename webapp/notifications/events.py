@@ -19,7 +19,8 @@ import socketio
 from flask import Flask
 from flask_login import current_user
 
-from webapp.notifications.fanout import NAMESPACE, Fanout, readonly_session
+from webapp.database import begin_read_only, db
+from webapp.notifications.fanout import NAMESPACE, Fanout
 from webapp.notifications.feed import parse_id
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class NotificationsNamespace(socketio.Namespace):
 
     def on_connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
         with self.app.request_context(environ):
-            readonly_session()
+            begin_read_only(db.session, each_statement=True)
             if not current_user.is_authenticated:
                 raise socketio.exceptions.ConnectionRefusedError("login required")
             user_id, is_admin = current_user.id, current_user.is_admin

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from webapp.accounts.sessions import REVOKED, live_session_ids
 from webapp.activity import Activity, activity_committed
-from webapp.database import READ_ONLY, this_app
+from webapp.database import begin_read_only, this_app
 from webapp.extensions import db
 from webapp.jobs import job_status_changed
 from webapp.notifications import delivery
@@ -37,17 +37,6 @@ from webapp.notifications.wake import JOBS, Listener, WalWatch, channel, publish
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/notifications"
-
-
-def readonly_session() -> None:
-    """Make this app context's session read-only. SQLite: a plain deferred BEGIN (one
-    snapshot for all its reads). PostgreSQL: autocommit, so each statement reads its own
-    snapshot as it does under READ COMMITTED anyway, without a BEGIN before the first and a
-    ROLLBACK when the session ends (two round trips, on every step of the fan-out)."""
-    options: dict[str, Any] = dict(READ_ONLY)
-    if db.session.get_bind().dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
-    db.session.connection(execution_options=options)
 
 
 _running: weakref.WeakSet[Fanout] = weakref.WeakSet()
@@ -86,7 +75,7 @@ class Fanout:
         if self._thread is not None:
             return
         with self.app.app_context():
-            readonly_session()
+            begin_read_only(db.session, each_statement=True)
             start = db.session.scalar(select(func.max(Activity.id))) or 0
             url = db.engine.url
             db.session.remove()
@@ -205,7 +194,7 @@ class Fanout:
             sub = self.sessions.get(sid)
             if sub is None:
                 return False
-            readonly_session()
+            begin_read_only(db.session, each_statement=True)
             try:
                 if system is not None:
                     self.sessions.set_system(sub, system)
@@ -230,7 +219,7 @@ class Fanout:
     def step(self) -> bool:
         """Read, release and send what is due; True if more rows are waiting to be read."""
         with self.app.app_context():
-            readonly_session()
+            begin_read_only(db.session, each_statement=True)
             try:
                 with self.lock:
                     return self._step_locked()
