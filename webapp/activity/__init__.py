@@ -21,6 +21,7 @@ from webapp.activity.service import (
     build_activity,
     record_activity,
     record_many,
+    wire_dict,
     write_transaction,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "record_activity",
     "record_many",
     "WriteTransaction",
+    "wire_dict",
     "write_transaction",
 ]
 

@@ -354,9 +354,13 @@ WIRE_FIELDS = (
 )
 
 
-def wire_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The wire form of an activity's values (the API item and the ``activity`` payload)."""
-    item = {name: row[name] for name in WIRE_FIELDS}
+def wire_dict(row: Any, fields: Sequence[str] = WIRE_FIELDS) -> dict[str, Any]:
+    """The wire form of an activity's values (the ``activity`` payload; the feed's items
+    take their ``fields`` of it): ``row`` is a mapping, or anything with those attributes
+    (an Activity, a result row); times in ``iso_utc``, no subject as None."""
+    if not isinstance(row, Mapping):
+        row = {name: getattr(row, name) for name in fields}
+    item = {name: row[name] for name in fields}
     item["created_at"] = iso_utc(row["created_at"])
     item["subject_type"] = row["subject_type"] or None
     item["subject_id"] = row["subject_id"] or None
@@ -365,7 +369,7 @@ def wire_dict(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def activity_dict(activity: Activity) -> dict[str, Any]:
     """The wire form of an Activity row."""
-    return wire_dict({name: getattr(activity, name) for name in WIRE_FIELDS})
+    return wire_dict(activity)
 
 
 class WireItems(Sequence):

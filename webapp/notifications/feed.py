@@ -38,9 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
-from webapp.activity import Activity, activity_dict
+from webapp.activity import Activity, wire_dict
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
-from webapp.database import iso_utc, upsert, utcnow
+from webapp.database import upsert, utcnow
 from webapp.extensions import db
 from webapp.inputs import MAX_INT, parse_int
 from webapp.notifications.labels import action_label, key_label
@@ -87,9 +87,9 @@ def is_visible(row: Any, user_id: int, *, include_system: bool, is_admin: bool) 
 
 
 def item_dict(activity: Any, read: bool) -> dict[str, Any]:
-    """The wire form of a feed item, plus its human ``label`` and ``action_label``."""
-    full = activity_dict(activity)
-    item = {key: full[key] for key in ITEM_KEYS}
+    """A feed item: the activity's wire form (``ITEM_KEYS`` of it), whether it is ``read``,
+    and its human ``label`` and ``action_label``; ``activity`` is an Activity or a row."""
+    item = wire_dict(activity, ITEM_KEYS)
     item["read"] = read
     item["label"] = key_label(activity.key)
     item["action_label"] = action_label(activity.action_required)
@@ -305,18 +305,6 @@ def page_rows(
     return list(db.session.execute(stmt, params).all())
 
 
-def row_item(row: Any) -> dict[str, Any]:
-    """The feed item of a ``page_query`` row (the same dict as ``item_dict``)."""
-    item = dict(zip(ITEM_KEYS, row, strict=False))
-    item["created_at"] = iso_utc(item["created_at"])
-    item["subject_type"] = item["subject_type"] or None
-    item["subject_id"] = item["subject_id"] or None
-    item["read"] = bool(row.read)
-    item["label"] = key_label(row.key)
-    item["action_label"] = action_label(row.action_required)
-    return item
-
-
 def feed_page(
     user_id: int,
     *,
@@ -331,7 +319,8 @@ def feed_page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return [row_item(row) for row in rows], (rows[-1].id if more and rows else None)
+    items = [item_dict(row, bool(row.read)) for row in rows]
+    return items, (rows[-1].id if more and rows else None)
 
 
 def newest_id(user_id: int, *, include_system: bool = False, is_admin: bool = False) -> int:
