@@ -46,6 +46,20 @@ def parse_int(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_INT
     return number
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    """A JSON boolean, or 1/0, true/false, yes/no, on/off (any case; empty is false);
+    ``ValueError`` naming ``name`` and the value otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be true or false (1/0, yes/no), got {value!r:.40}")
+
+
 class IdConverter(IntegerConverter):
     """``<int:...>`` in every URL rule: ASCII digits from 1 to ``MAX_INT``; anything else does
     not match the rule (404)."""

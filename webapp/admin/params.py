@@ -12,13 +12,11 @@ from typing import Any, NoReturn, cast
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from webapp.inputs import MAX_INT, parse_int
+from webapp.inputs import MAX_INT, parse_bool, parse_int
 
 MAX_TEXT = 255
 MAX_PAGE = 200
 _KEY_PREFIX_RE = re.compile(r"[a-z0-9_.]*")
-_TRUE = {"1", "yes", "true", "on"}
-_FALSE = {"0", "no", "false", "off"}
 
 
 def bad(message: str) -> NoReturn:
@@ -79,11 +77,10 @@ def bool_arg(name: str) -> bool | None:
     value = text_arg(name)
     if value is None or value.lower() == "any":
         return None
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    bad(f"{name} must be yes, no or any, got {value!r}")
+    try:
+        return parse_bool(value, name)
+    except ValueError:
+        bad(f"{name} must be yes, no or any, got {value!r}")
 
 
 def datetime_arg(name: str) -> dt.datetime | None:

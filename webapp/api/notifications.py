@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from webapp.api import bp
 from webapp.errors import error_response
+from webapp.inputs import parse_bool
 from webapp.notifications import feed
 
 
@@ -22,7 +23,7 @@ def list_notifications() -> ResponseReturnValue:
         raw = args.get("before")
         before = feed.parse_id(raw, "before") if raw not in (None, "") else None
         limit = feed.parse_limit(args.get("limit"))
-        system = feed.parse_flag(args.get("system"), "system")
+        system = parse_bool(args.get("system", False), "system")
     except ValueError as exc:
         return error_response(400, str(exc))
     items, next_before = feed.feed_page(

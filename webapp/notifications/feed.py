@@ -110,14 +110,6 @@ def parse_limit(value: Any) -> int:
     return parse_int(value, "limit", maximum=MAX_LIMIT)
 
 
-def parse_flag(value: Any, name: str) -> bool:
-    if value is None or value is False or value is True:
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("0", "1", "true", "false", ""):
-        return value.lower() in ("1", "true")
-    raise ValueError(f"{name} must be 0, 1, true or false, got {value!r:.40}")
-
-
 def parse_read_ids(value: Any) -> list[int]:
     if not isinstance(value, list) or len(value) > MAX_READ_IDS:
         raise ValueError(f"ids must be a list of at most {MAX_READ_IDS} activity ids")

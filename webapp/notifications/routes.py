@@ -8,6 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from webapp.inputs import parse_bool
 from webapp.notifications import bp, feed
 from webapp.notifications.jobs import running_jobs
 from webapp.notifications.labels import outcome, relative_time
@@ -23,7 +24,7 @@ def feed_page() -> ResponseReturnValue:
     try:
         raw = request.args.get("before")
         before = feed.parse_id(raw, "before") if raw not in (None, "") else None
-        system = feed.parse_flag(request.args.get("system"), "system")
+        system = parse_bool(request.args.get("system", False), "system")
     except ValueError as exc:
         abort(400, str(exc))
     user_id, is_admin = current_user.id, current_user.is_admin
