@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := webapp
 
-.PHONY: run test lint bench soak clean
+.PHONY: run test lint bench bench-compare soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ soak: $(STAMP)
 # Adds PostgreSQL/Redis rows when TEST_DATABASE_URL / TEST_REDIS_URL are set.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# The same, for BASE (a git revision) and then the working tree, back to back.
+bench-compare: $(STAMP)
+	BASE=$(BASE) bash bench/compare.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
