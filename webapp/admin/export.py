@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from webapp.activity import Activity
+from webapp.database import iso_utc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +45,7 @@ def activity_row(activity: Activity, email: str | None) -> list[str]:
     """One activity as CSV cells (its value as JSON)."""
     cells = (
         activity.id,
-        activity.created_at.isoformat().replace("+00:00", "Z"),
+        iso_utc(activity.created_at),
         activity.key,
         json.dumps(activity.value, ensure_ascii=False),
         activity.message,

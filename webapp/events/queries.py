@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from webapp.database import iso_utc
 from webapp.events.models import STATUSES, EventMessage
 from webapp.extensions import db
 from webapp.queue import PRIORITIES
@@ -81,7 +82,7 @@ def get_event(message_id: int) -> EventMessage | None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return iso_utc(value) if value is not None else None
 
 
 def event_dict(message: EventMessage) -> dict[str, Any]:
