@@ -196,7 +196,7 @@ def _record(rows: list[dict[str, Any]], commit: bool) -> list[int]:
     """Insert the rows and announce them once committed: ``commit`` in ``write_transaction``,
     else in the session's transaction, announced when the caller commits it."""
     if commit:
-        with write_transaction() as tx:
+        with write_transaction(one_statement=len(rows) == 1) as tx:
             return tx.insert(rows)
     session = db.session()
     try:
@@ -237,7 +237,9 @@ class WriteTransaction:
 
 
 @contextmanager
-def write_transaction(*, durable: bool = True) -> Iterator[WriteTransaction]:
+def write_transaction(
+    *, durable: bool = True, one_statement: bool = False
+) -> Iterator[WriteTransaction]:
     """``with write_transaction() as tx: tx.execute(...); tx.record(...)``: one transaction,
     committed when the block ends (rolled back on an exception or ``tx.rollback()``); its
     activities are announced after the commit.
@@ -246,7 +248,10 @@ def write_transaction(*, durable: bool = True) -> Iterator[WriteTransaction]:
     a transaction open (or changes): then the session's (on SQLite a second writer would wait
     for it), and the session commits. ``durable=False``: on PostgreSQL the COMMIT does not
     wait for the disk (``synchronous_commit`` off for this transaction alone), for writes
-    that a database crash may lose without harm.
+    that a database crash may lose without harm. ``one_statement``: the block runs one
+    statement, which on PostgreSQL then commits on its own in one round trip, without a
+    BEGIN and a COMMIT around it (P1 PostgreSQL ``record_activity``: 1.35 of a raw insert
+    with it, 0.93 without).
     """
     session = db.session()
     if session.in_transaction() or session.dirty:
@@ -265,6 +270,8 @@ def write_transaction(*, durable: bool = True) -> Iterator[WriteTransaction]:
     bind = session.get_bind(Activity.__mapper__)
     with (bind if isinstance(bind, Engine) else bind.engine).connect() as conn:
         conn.execution_options(**WRITE)  # SQLite: the write lock from the first statement
+        if one_statement and conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         trans = conn.begin()
         if not durable and conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
