@@ -33,6 +33,9 @@ CLIENTS_PER_USER = 2
 #: Memory is compared from here on: connections made, caches and pools warm.
 WARMUP = min(60.0, SECONDS / 5)
 SAMPLE_EVERY = 2.0
+#: A closed Engine.IO session's ping thread sleeps out one ping interval (25 s) before it ends,
+#: so the web process's thread count is compared only after that long without churn.
+SETTLE = 25 + 5
 
 
 def produce(app, user_ids: list[int], stop: threading.Event, made: list[int]) -> None:
@@ -81,6 +84,8 @@ def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
     sockets = {p.id: [web.socket(p) for _ in range(CLIENTS_PER_USER)] for p in people}
     every = [s for socks in sockets.values() for s in socks]
     wait_until(lambda: all(s.of("unread") for s in every), timeout=120, message="200 sessions")
+    time.sleep(SETTLE)
+    threads_before = web.threads()
 
     stop = threading.Event()
     made: list[int] = []
@@ -99,6 +104,8 @@ def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
         stop.set()
         for t in threads:
             t.join(30)
+    time.sleep(SETTLE)
+    threads_after = web.threads()
 
     with app.app_context():
         expected = {
@@ -120,15 +127,17 @@ def test_two_hundred_clients_for_five_minutes_keep_memory_flat_and_miss_nothing(
     last = [s for s in samples if s[0] >= SECONDS - WARMUP / 2]
     baseline, final = (statistics.median(s[1] for s in part) for part in (warm, last))
     growth = (final - baseline) / baseline
-    thread_growth = min(s[2] for s in last) - max(s[2] for s in warm)
     print(
         f"\n[soak] {len(every)} clients, {SECONDS:.0f} s, {len(made)} activities "
         f"({len(made) / SECONDS:.0f}/s), {deliveries} deliveries, {dropped} dropped; web RSS "
         f"{baseline / 1024:.1f} MiB after warm-up -> {final / 1024:.1f} MiB at the end "
         f"({growth:+.1%}), peak {max(s[1] for s in samples) / 1024:.1f} MiB; "
-        f"{len(cycles)} connect/disconnect cycles, web threads "
-        f"{warm[-1][2]} -> {last[-1][2]}"
+        f"{len(cycles)} connect/disconnect cycles, web threads {threads_before} before "
+        f"-> {threads_after} after (settled), peak {max(s[2] for s in samples)}"
     )
     assert len(made) >= RATE * SECONDS * 0.9  # the load was really applied
     assert growth < 0.10
-    assert len(cycles) > 0 and thread_growth <= 0  # every ended session's thread is gone
+    # Every ended session's threads are gone. gunicorn's pool keeps the threads it has made (up
+    # to BEACON_WEB_THREADS) and may add one when a request arrives as another finishes, so a
+    # few may stay; a thread kept by one session in a hundred fails this.
+    assert len(cycles) > 0 and threads_after - threads_before <= len(cycles) // 100
