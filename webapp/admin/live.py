@@ -20,14 +20,12 @@ message-queue publish that no page can show faster than it can be read.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask_login import current_user
 
+from webapp.coalesce import Coalescer
 from webapp.database import this_app
 from webapp.extensions import db
 from webapp.jobs.signals import job_status_changed
@@ -81,84 +79,24 @@ def emit_to_admins(event: str, data: dict[str, Any]) -> None:
 OPERATION_EVERY = 0.1
 
 
-class LatestOnly:
-    """Per key: send at once if nothing was sent for that key in the last ``every`` seconds;
-    otherwise keep only the latest payload, which one background thread sends when the
-    interval is up."""
-
-    def __init__(self, every: float, send: Callable[[Flask, dict[str, Any]], None]) -> None:
-        self.every = every
-        self.send = send
-        self.wakeup = threading.Condition()
-        self.sent_at: dict[Any, float] = {}
-        #: key -> (due time, app, latest payload)
-        self.held: dict[Any, tuple[float, Flask, dict[str, Any]]] = {}
-        self._thread: threading.Thread | None = None
-
-    def submit(self, app: Flask, key: Any, payload: dict[str, Any]) -> None:
-        with self.wakeup:
-            now = time.monotonic()
-            if key in self.held:  # a send is due: it will carry this one instead
-                due, _, _ = self.held[key]
-                self.held[key] = (due, app, payload)
-                return
-            last = self.sent_at.get(key)
-            if last is not None and now - last < self.every:
-                self.held[key] = (last + self.every, app, payload)
-                self._ensure_thread()
-                self.wakeup.notify()
-                return
-            self.sent_at[key] = now
-            self._forget_old(now)
-        self.send(app, payload)
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="beacon-admin-live", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            with self.wakeup:
-                while not self.held:
-                    self.wakeup.wait()
-                now = time.monotonic()
-                due = [key for key, (at, _, _) in self.held.items() if at <= now]
-                if not due:
-                    self.wakeup.wait(min(at for at, _, _ in self.held.values()) - now)
-                    continue
-                batch = [self.held.pop(key)[1:] for key in due]
-                for key in due:
-                    self.sent_at[key] = now
-            for app, payload in batch:
-                try:
-                    self.send(app, payload)
-                except Exception:  # a live update is a courtesy: keep the thread alive
-                    log.exception("held-back live update not sent")
-
-    def _forget_old(self, now: float) -> None:
-        if len(self.sent_at) > 1000:
-            for key in [k for k, t in self.sent_at.items() if now - t >= self.every]:
-                del self.sent_at[key]
-
-
-def _send_operation(app: Flask, payload: dict[str, Any]) -> None:
+def _send_operation(_op_id: int, update: tuple[Flask, dict[str, Any]]) -> None:
+    app, payload = update
     with app.app_context():
         emit_to_admins("admin_operation", payload)
 
 
-_operations = LatestOnly(OPERATION_EVERY, _send_operation)
+_operations: Coalescer[int, tuple[Flask, dict[str, Any]]] = Coalescer(
+    OPERATION_EVERY, _send_operation, name="beacon-admin-live"
+)
 
 
 @operation_changed.connect
 def on_operation_changed(op_id: int, **kwargs: Any) -> None:
     if not has_app_context() or _EXTENSION not in current_app.extensions:
         return
-    _operations.submit(
-        this_app(),
-        op_id,
-        {"id": op_id, "state": kwargs.get("state"), "name": kwargs.get("name")},
-    )
+    update = (this_app(), {"id": op_id, "state": kwargs.get("state"), "name": kwargs.get("name")})
+    if _operations.offer(op_id, update):
+        _send_operation(op_id, update)
 
 
 @job_status_changed.connect

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, has_app_context
 
+from webapp.coalesce import Coalescer
 from webapp.database import iso_utc, this_app, utcnow
 from webapp.jobs.backend import get_store
 from webapp.jobs.signals import job_status_changed
@@ -39,7 +41,7 @@ DEFAULT_EXPIRES_IN = 3600.0
 #: Writes of progress alone (``increment``/``decrement``) are each stored, but announced at
 #: most this often per JobStatus: listeners (live progress bars) need no more, and every
 #: announcement costs a read back and the listeners' emits. The latest is always announced:
-#: a timer sends the one held back, and ``flush()`` (the job's end) sends it at once.
+#: one held back is let out when the interval is up, and by ``flush()`` (the job's end) at once.
 PROGRESS_ANNOUNCE_EVERY = 0.1
 
 
@@ -172,8 +174,6 @@ class JobStatus:
         self._lock = threading.RLock()
         self._pending = _Pending()
         self._last_write: float | None = None
-        self._announced: float | None = None  # when this object last announced a write
-        self._owed = False  # a stored progress write not announced yet
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -351,8 +351,9 @@ class JobStatus:
         with self._lock, self._app_context():
             if not with_backoff(self._store_pending, wait):
                 return False
-            if self._owed:
-                self._announce_owed()
+        held = _announcements.pop(self.id)
+        if held is not None:
+            held()
         return True
 
     def _change(
@@ -394,61 +395,39 @@ class JobStatus:
         )
         # Progress alone, announced less than PROGRESS_ANNOUNCE_EVERY ago: store it now,
         # announce it (or a later state) when the interval is up.
-        quiet = (
-            pending.progress_only
-            and self._announced is not None
-            and time.monotonic() - self._announced < PROGRESS_ANNOUNCE_EVERY
-        )
+        later = functools.partial(_announce_stored, this_app(), self.store, self.id)
+        loud = _announcements.offer(self.id, later, urgent=not pending.progress_only)
         try:
-            if quiet:
-                self.store.write(self.id, change)
-            else:
+            if loud:
                 store_write(self.store, self.id, change)
+            else:
+                self.store.write(self.id, change)
         except UNAVAILABLE as exc:
             self._last_write = time.monotonic()  # throttled changes wait for the next interval
             log.warning("job %s: status store unreachable (%s); change kept", self.id, exc)
             return False
         self._pending = _Pending()
         self._last_write = time.monotonic()
-        if quiet:
-            self._owe_announcement()
-        else:
-            self._announced, self._owed = self._last_write, False
         return True
 
-    def _owe_announcement(self) -> None:
-        if self._owed:
-            return
-        self._owed = True
-        wait = PROGRESS_ANNOUNCE_EVERY - (time.monotonic() - (self._announced or 0.0))
-        timer = threading.Timer(max(wait, 0.0), self._settle, args=(this_app(),))
-        timer.daemon = True
-        timer.start()
 
-    def _settle(self, app: Any) -> None:
-        """On the timer: announce the held-back write, unless something announced since."""
-        with self._lock:
-            if not self._owed:
-                return
-            try:
-                with app.app_context():
-                    self._announce_owed()
-            except Exception:  # the write is stored; only its announcement is lost
-                log.exception("job %s: held-back progress not announced", self.id)
-
-    def _announce_owed(self) -> None:
-        """Announce the job as stored now (under the lock, in an app context)."""
-        self._owed = False
-        self._announced = time.monotonic()
-        if not job_status_changed.has_receivers_for(this_app()):
+def _announce_stored(app: Flask, store: JobStore, job_id: str) -> None:
+    """Announce a job as stored now (a progress write held back, let out)."""
+    with app.app_context():
+        if not job_status_changed.has_receivers_for(app):
             return
         try:
-            record = self.store.read(self.id)
+            record = store.read(job_id)
         except UNAVAILABLE as exc:
-            log.warning("job %s: status store unreachable (%s); not announced", self.id, exc)
+            log.warning("job %s: status store unreachable (%s); not announced", job_id, exc)
             return
         if record is not None:
-            announce(self.id, record)
+            announce(job_id, record)
+
+
+_announcements: Coalescer[str, Callable[[], None]] = Coalescer(
+    PROGRESS_ANNOUNCE_EVERY, lambda _job_id, send: send(), name="beacon-job-announce"
+)
 
 
 def records_of(jobs: Iterable[Any], store: JobStore | None = None) -> list[Record | None]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from webapp.coalesce import Coalescer
 from webapp.jobs import FINISHED, JobStatus
 from webapp.jobs.status import records_of
 from webapp.notifications.labels import humanize
@@ -70,19 +70,23 @@ class JobFeed:
 
     def __init__(self, sessions: Subscribers, cfg: Mapping[str, Any]) -> None:
         self.sessions = sessions
-        self.interval = float(cfg["BEACON_JOB_EMIT_INTERVAL"])
         self.poll_every = float(cfg["BEACON_JOB_POLL"])
-        self.pending: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.sent: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        #: per job: (owner, state), at most once per interval and never the same state twice
+        self.latest: Coalescer[str, tuple[int, dict[str, Any]]] = Coalescer(
+            float(cfg["BEACON_JOB_EMIT_INTERVAL"]), repeats=False, remember=REMEMBER
+        )
+        self.outbox: list[Send] = []
         self._polled = 0.0
 
     @property
     def busy(self) -> bool:
-        return bool(self.pending)
+        return bool(self.latest or self.outbox)
 
     def changed(self, owner_id: int, job: dict[str, Any]) -> None:
         if self.sessions.connected(owner_id) and isinstance(job.get("id"), str):
-            self.pending[job["id"]] = (owner_id, job)
+            finished = job.get("status") in FINISHED
+            if self.latest.offer(job["id"], (owner_id, job), urgent=finished):
+                self.outbox += self._sends(owner_id, job)
 
     def current(self, sub: Subscriber) -> list[Send]:
         """A session just became ready: the state of its user's unfinished jobs."""
@@ -91,30 +95,18 @@ class JobFeed:
     def step(self, poll: bool) -> list[Send]:
         """The changes due now; with ``poll`` (no Redis to hear of other processes' changes),
         read the store for connected users' jobs when a poll is due."""
-        out: list[Send] = []
         now = time.monotonic()
         if poll and now - self._polled >= self.poll_every:
             self._polled = now
             self._poll()
-        for job_id, (owner_id, job) in list(self.pending.items()):
-            last = self.sent.get(job_id)
-            if last is not None and last[1] == job:
-                del self.pending[job_id]
-                continue
-            finished = job.get("status") in FINISHED
-            if last is not None and not finished and now - last[0] < self.interval:
-                continue  # the latest state goes out once the interval has passed
-            del self.pending[job_id]
-            self._remember(job_id, now, job)
-            payload = job_payload(job)
-            out += [(sub.sid, "job", payload) for sub in self.sessions.ready(owner_id)]
+        out, self.outbox = self.outbox, []
+        for _, (owner_id, job) in self.latest.due():
+            out += self._sends(owner_id, job)
         return out
 
-    def _remember(self, job_id: str, now: float, job: dict[str, Any]) -> None:
-        self.sent[job_id] = (now, job)
-        self.sent.move_to_end(job_id)
-        while len(self.sent) > REMEMBER:
-            self.sent.popitem(last=False)
+    def _sends(self, owner_id: int, job: dict[str, Any]) -> list[Send]:
+        payload = job_payload(job)
+        return [(sub.sid, "job", payload) for sub in self.sessions.ready(owner_id)]
 
     def _poll(self) -> None:
         """No Redis: read the jobs of connected users (changes made by other processes).
@@ -136,7 +128,7 @@ class JobFeed:
                 found.update((s.id, s) for s in listed if s.owner_id in users)
             ended = [
                 job_id
-                for job_id, (_, job) in self.sent.items()
+                for job_id, (_, job) in self.latest.items()
                 if job_id not in found
                 and job.get("status") not in FINISHED
                 and job.get("owner_id") in users
@@ -162,6 +154,6 @@ class JobFeed:
 
     def _polled_one(self, user_id: int, status: JobStatus) -> None:
         job = status.to_dict()
-        last = self.sent.get(status.id)
+        last = self.latest.last(status.id)
         if status.status not in FINISHED or (last is not None and last[1] != job):
             self.changed(user_id, job)
