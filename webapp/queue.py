@@ -143,16 +143,25 @@ def init_queue(app: Flask, huey: BeaconHuey) -> None:
     huey.flask_app = app
 
 
-class EmbeddedConsumer(Consumer):
-    """A consumer that runs beside the web server: it leaves signal handling to its host."""
-
-    def _set_signal_handlers(self) -> None:
-        pass
+#: The signals Huey's ``Consumer.start()`` takes over (stop, graceful stop, restart).
+_CONSUMER_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 
 
-def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> EmbeddedConsumer:
+def start_beside_host(consumer: Consumer) -> Consumer:
+    """Start a consumer's worker and scheduler threads in a process that handles its own
+    signals (the web server, a test): ``start()`` installs Huey's handlers, as for a process
+    the consumer owns, and the host's are put back. Stop it with ``stop(graceful=True)``."""
+    kept = {signum: signal.getsignal(signum) for signum in _CONSUMER_SIGNALS}
+    consumer.start()
+    for signum, handler in kept.items():
+        if handler is not None:  # None: not set from Python, nothing to put back
+            signal.signal(signum, handler)
+    return consumer
+
+
+def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> Consumer:
     """Start worker and scheduler threads in this process; stop with ``stop(graceful=True)``."""
-    consumer = EmbeddedConsumer(
+    consumer = Consumer(
         huey,
         workers=workers,
         worker_type="thread",
@@ -162,7 +171,7 @@ def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> E
         max_delay=0.5,
         check_worker_health=True,
     )
-    consumer.start()
+    start_beside_host(consumer)
     log.info("embedded Huey consumer: %s workers, pid %s", workers, os.getpid())
     return consumer
 

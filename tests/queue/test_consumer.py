@@ -3,6 +3,7 @@ and priorities are honoured, on SqliteHuey and on PriorityRedisHuey."""
 
 from __future__ import annotations
 
+import signal
 import threading
 
 from flask import current_app, has_app_context
@@ -56,3 +57,17 @@ def test_priorities_run_high_then_medium_then_low(app):
         "low-1",
         "low-2",
     ]
+
+
+def test_a_consumer_started_beside_its_host_leaves_the_hosts_signal_handlers(app):
+    def host_handler(signum, frame):
+        pass
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGHUP)}
+    original = signal.signal(signal.SIGTERM, host_handler)
+    try:
+        with running_consumer(workers=1):
+            assert signal.getsignal(signal.SIGTERM) is host_handler
+            assert {s: signal.getsignal(s) for s in before} == before
+    finally:
+        signal.signal(signal.SIGTERM, original)

@@ -6,8 +6,10 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 
+from huey.consumer import Consumer
+
 from webapp.extensions import huey
-from webapp.queue import EmbeddedConsumer
+from webapp.queue import start_beside_host
 
 
 def drain(max_tasks: int = 1000, include_scheduled: bool = True) -> int:
@@ -15,7 +17,7 @@ def drain(max_tasks: int = 1000, include_scheduled: bool = True) -> int:
     ran = 0
     while ran < max_tasks:
         if include_scheduled:
-            for task in huey.read_schedule(huey._get_timestamp()):
+            for task in huey.read_schedule(huey.now()):
                 huey.enqueue(task)
         task = huey.dequeue()
         if task is None:
@@ -26,9 +28,9 @@ def drain(max_tasks: int = 1000, include_scheduled: bool = True) -> int:
 
 
 @contextlib.contextmanager
-def running_consumer(workers: int = 2, periodic: bool = False) -> Iterator[EmbeddedConsumer]:
+def running_consumer(workers: int = 2, periodic: bool = False) -> Iterator[Consumer]:
     """A real Huey consumer (worker + scheduler threads) for the duration of the block."""
-    consumer = EmbeddedConsumer(
+    consumer = Consumer(
         huey,
         workers=workers,
         worker_type="thread",
@@ -39,7 +41,7 @@ def running_consumer(workers: int = 2, periodic: bool = False) -> Iterator[Embed
         scheduler_interval=1,
         check_worker_health=False,
     )
-    consumer.start()
+    start_beside_host(consumer)
     try:
         yield consumer
     finally:
