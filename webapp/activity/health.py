@@ -118,22 +118,18 @@ def periodic_task(
 
 
 def health_state(
-    last_success_at: dt.datetime | None,
-    last_error_at: dt.datetime | None,
+    last_success: Activity | Outcome | None,
+    last_error: Activity | Outcome | None,
     period: dt.timedelta,
     grace: dt.timedelta,
     now: dt.datetime,
-    last_error_id: int | None = None,
-    last_success_id: int | None = None,
 ) -> str:
-    """never / failing / up / late / down from the last success and last error."""
-    if last_success_at is None and last_error_at is None:
-        return "never"
-    if last_success_at is None or (
-        last_error_at is not None and (last_error_id or 0) > (last_success_id or 0)
-    ):
-        return "failing"  # (it ran: one of the two is set)
-    age = now - last_success_at
+    """never / failing / up / late / down from the last success and the last error."""
+    if last_success is None:
+        return "never" if last_error is None else "failing"
+    if last_error is not None and last_error.id > last_success.id:
+        return "failing"
+    age = now - last_success.created_at
     if age <= period:
         return "up"
     if age <= period + grace:
@@ -180,16 +176,7 @@ class StatusChecker:
             period = self.spec.period
         if grace is None:
             grace = self.spec.grace if self.spec else dt.timedelta(0)
-        ok, err = self.last_success, self.last_error
-        return health_state(
-            ok.created_at if ok else None,
-            err.created_at if err else None,
-            period,
-            grace,
-            now or utcnow(),
-            err.id if err else None,
-            ok.id if ok else None,
-        )
+        return health_state(self.last_success, self.last_error, period, grace, now or utcnow())
 
     @classmethod
     def overview(cls, now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -218,15 +205,7 @@ class StatusChecker:
                     "grace": spec.grace,
                     "last_success": ok,
                     "last_error": err,
-                    "state": health_state(
-                        ok.created_at if ok else None,
-                        err.created_at if err else None,
-                        spec.period,
-                        spec.grace,
-                        now,
-                        err.id if err else None,
-                        ok.id if ok else None,
-                    ),
+                    "state": health_state(ok, err, spec.period, spec.grace, now),
                 }
             )
         return result
