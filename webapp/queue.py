@@ -150,7 +150,8 @@ _CONSUMER_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 def start_beside_host(consumer: Consumer) -> Consumer:
     """Start a consumer's worker and scheduler threads in a process that handles its own
     signals (the web server, a test): ``start()`` installs Huey's handlers, as for a process
-    the consumer owns, and the host's are put back. Stop it with ``stop(graceful=True)``."""
+    the consumer owns, and the host's are put back. Call it from the main thread, the only
+    one that may set signal handlers. Stop it with ``stop(graceful=True)``."""
     kept = {signum: signal.getsignal(signum) for signum in _CONSUMER_SIGNALS}
     consumer.start()
     for signum, handler in kept.items():

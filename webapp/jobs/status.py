@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EXPIRES_IN = 3600.0
 #: Writes of progress alone (``increment``/``decrement``) are each stored, but announced at
-#: most this often per JobStatus: listeners (live progress bars) need no more, and every
-#: announcement costs a read back and the listeners' emits. The latest is always announced:
-#: one held back is let out when the interval is up, and by ``flush()`` (the job's end) at once.
+#: most this often per job, whichever JobStatus wrote them: listeners (live progress bars)
+#: need no more, and every announcement costs a read back and the listeners' emits. The
+#: latest is always announced: one held back is let out when the interval is up, and by
+#: ``flush()`` (the job's end) at once.
 PROGRESS_ANNOUNCE_EVERY = 0.1
 
 
