@@ -11,6 +11,7 @@ from tests.conftest import make_user
 from webapp.activity import Activity, record_activity
 from webapp.extensions import db
 from webapp.notifications import feed
+from webapp.notifications.models import ActivityRead
 
 
 @pytest.fixture
@@ -170,22 +171,40 @@ def _mixed_read_state(people) -> list[int]:
     return ids
 
 
-def test_unread_counts_of_many_users_agree_with_unread_count_of_each(ctx, people):
-    _mixed_read_state(people)
-    counts = feed.read_state({}, [p.id for p in people]).counts
-    assert counts == {p.id: feed.unread_count(p.id) for p in people}
-    assert sorted(counts.values()) != [0, 0, 0]
+def _read_in_python(user_id: int, ids: list[int]) -> tuple[set[int], int]:
+    """The reference: which of ``ids`` the user has read, and their unread count, from the
+    rows themselves (the cursor, the marks and ``is_visible``)."""
+    cursor = feed.read_cursor(user_id)
+    marks = set(
+        db.session.scalars(
+            select(ActivityRead.activity_id).where(ActivityRead.user_id == user_id)
+        )
+    )
+    read = {i for i in ids if i <= cursor or i in marks}
+    unread = sum(
+        1
+        for row in db.session.scalars(select(Activity))
+        if feed.is_visible(row, user_id, include_system=False, is_admin=False)
+        and row.id > cursor
+        and row.id not in marks
+    )
+    return read, unread
 
 
-def test_read_state_agrees_with_read_ids_and_unread_count_of_each(ctx, people):
+def test_read_state_of_many_users_agrees_with_the_rows_of_each(ctx, people):
     ids = _mixed_read_state(people)
     a, b, root = people
     wanted = {a.id: ids, b.id: ids[::2], root.id: []}
+    expected = {uid: _read_in_python(uid, wanted_ids) for uid, wanted_ids in wanted.items()}
+    assert sorted(unread for _, unread in expected.values()) != [0, 0, 0]
     for count_for in ([a.id, b.id, root.id], [b.id], []):
         flags, counts, _ = feed.read_state(wanted, count_for)
-        assert flags == {uid: feed.read_ids(uid, wanted_ids) for uid, wanted_ids in wanted.items()}
-        assert counts == {uid: feed.unread_count(uid) for uid in count_for}
-    assert feed.read_state({}, [root.id]) == ({}, {root.id: feed.unread_count(root.id)}, set())
+        assert flags == {uid: read for uid, (read, _) in expected.items()}
+        assert counts == {uid: expected[uid][1] for uid in count_for}
+    for uid, wanted_ids in wanted.items():
+        assert feed.read_ids(uid, wanted_ids) == expected[uid][0]
+        assert feed.unread_count(uid) == expected[uid][1]
+    assert feed.read_state({}, [root.id]) == ({}, {root.id: expected[root.id][1]}, set())
     assert feed.read_state({}) == ({}, {}, set())
 
 

@@ -17,7 +17,6 @@ from webapp.activity.models import Activity, ActivityDeletePermit, ImmutableActi
 from webapp.activity.service import (
     WriteTransaction,
     activity_committed,
-    activity_dict,
     build_activity,
     record_activity,
     record_many,
@@ -34,7 +33,6 @@ __all__ = [
     "PeriodicSpec",
     "StatusChecker",
     "activity_committed",
-    "activity_dict",
     "build_activity",
     "health_state",
     "periodic_task",

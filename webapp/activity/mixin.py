@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from webapp.activity import queries
 from webapp.activity.models import Activity
-from webapp.activity.service import record_activity, subject_identity
+from webapp.activity.service import ActivityFlags, record_activity, subject_identity
 from webapp.activity.validation import ACTION_PREFIX
 
 
@@ -30,24 +30,11 @@ class ActivityStatusable:
         value: Any = True,
         message: str | None = None,
         *,
-        system: bool = False,
-        private: bool = False,
-        action_required: str | None = None,
-        action_url: str | None = None,
         commit: bool = True,
+        **flags: Unpack[ActivityFlags],
     ) -> Activity:
-        """Record ``key`` = ``value`` for this object."""
-        return record_activity(
-            key,
-            value,
-            message,
-            subject=self,
-            system=system,
-            private=private,
-            action_required=action_required,
-            action_url=action_url,
-            commit=commit,
-        )
+        """Record ``key`` = ``value`` for this object (flags as ``record_activity``'s)."""
+        return record_activity(key, value, message, subject=self, commit=commit, **flags)
 
     def action_status_update(
         self, key: str, value: Any = True, message: str | None = None, **kwargs: Any

@@ -154,12 +154,15 @@ POSTGRES_TRIGGERS = [
     FOR EACH ROW EXECUTE FUNCTION activity_refuse_delete()""",
 ]
 
-for _statement in SQLITE_TRIGGERS:
-    event.listen(Activity.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(
-        Activity.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
-    )
+
+def _on(table: Any, when: str, sqlite: list[str], postgresql: list[str]) -> None:
+    """Run these statements on ``table``'s ``when`` (``after_create``, ``before_drop``)."""
+    for dialect, statements in (("sqlite", sqlite), ("postgresql", postgresql)):
+        for statement in statements:
+            event.listen(table, when, DDL(statement).execute_if(dialect=dialect))
+
+
+_on(Activity.__table__, "after_create", SQLITE_TRIGGERS, POSTGRES_TRIGGERS)
 
 
 # The newest success and error of each periodic task (``PeriodicOutcome``), kept by the
@@ -239,14 +242,8 @@ PERIODIC_OUTCOME_POSTGRES_DROP = [
 ]
 
 _outcomes = PeriodicOutcome.__table__
-for _statement in PERIODIC_OUTCOME_SQLITE_TRIGGERS:
-    event.listen(_outcomes, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in PERIODIC_OUTCOME_POSTGRES_TRIGGERS:
-    event.listen(_outcomes, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in PERIODIC_OUTCOME_SQLITE_DROP:
-    event.listen(_outcomes, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in PERIODIC_OUTCOME_POSTGRES_DROP:
-    event.listen(_outcomes, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
+_on(_outcomes, "after_create", PERIODIC_OUTCOME_SQLITE_TRIGGERS, PERIODIC_OUTCOME_POSTGRES_TRIGGERS)
+_on(_outcomes, "before_drop", PERIODIC_OUTCOME_SQLITE_DROP, PERIODIC_OUTCOME_POSTGRES_DROP)
 
 
 #: What the triggers keep ``periodic_outcome`` at, computed from the log: each periodic task's

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from blinker import Namespace
 from sqlalchemy import (
@@ -46,7 +46,7 @@ from webapp.extensions import db
 _signals = Namespace()
 
 #: Sent after a transaction that inserted activities commits (never on rollback), with
-#: ``activities``: a sequence of dicts (see ``activity_dict``) in id order.
+#: ``activities``: a sequence of dicts (see ``wire_dict``) in id order.
 activity_committed = _signals.signal("activity-committed")
 
 _PENDING = "beacon.new_activities"
@@ -299,6 +299,16 @@ def _detached(row: dict[str, Any]) -> Activity:
     return activity
 
 
+class ActivityFlags(TypedDict, total=False):
+    """The keyword arguments an activity takes beside its key, value, message and subject
+    (``activity_values``' defaults apply to those left out)."""
+
+    system: bool
+    private: bool
+    action_required: str | None
+    action_url: str | None
+
+
 def record_activity(
     key: str,
     value: Any = True,
@@ -306,26 +316,13 @@ def record_activity(
     *,
     subject: Any = None,
     user_id: int | None = None,
-    system: bool = False,
-    private: bool = False,
-    action_required: str | None = None,
-    action_url: str | None = None,
     commit: bool = True,
+    **flags: Unpack[ActivityFlags],
 ) -> Activity:
     """Append one activity. Commits unless ``commit=False`` (then it joins the caller's
     transaction and is announced when that commits). Bad input raises ValueError, writes nothing.
     """
-    row = activity_values(
-        key,
-        value,
-        message,
-        subject=subject,
-        user_id=user_id,
-        system=system,
-        private=private,
-        action_required=action_required,
-        action_url=action_url,
-    )
+    row = activity_values(key, value, message, subject=subject, user_id=user_id, **flags)
     _record([row], commit)
     return _detached(row)
 
@@ -372,11 +369,6 @@ def wire_dict(row: Any, fields: Sequence[str] = WIRE_FIELDS) -> dict[str, Any]:
     item["subject_type"] = row["subject_type"] or None
     item["subject_id"] = row["subject_id"] or None
     return item
-
-
-def activity_dict(activity: Activity) -> dict[str, Any]:
-    """The wire form of an Activity row."""
-    return wire_dict(activity)
 
 
 class WireItems(Sequence):

@@ -278,11 +278,6 @@ def fanout_for(app: Flask) -> Fanout | None:
     return app.extensions.get("beacon.fanout")
 
 
-def running_fanouts() -> list[Fanout]:
-    """The fan-outs running in this process (one per app; tests build several apps)."""
-    return list(_running)
-
-
 @activity_committed.connect
 def _wake_on_commit(sender: Any, **kwargs: Any) -> None:
     """In-process commits wake every running fan-out at once (no poll delay)."""
@@ -303,7 +298,7 @@ def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kw
     processes through Redis (a web process gets its own message back; repeats are skipped)."""
     if owner_id is None:
         return
-    for fan in running_fanouts():
+    for fan in list(_running):
         if fan.app is sender:
             fan.job_changed(owner_id, job)
     if isinstance(sender, Flask):

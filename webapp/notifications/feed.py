@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import Activity, wire_dict
+from webapp.activity.service import WIRE_FIELDS
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
 from webapp.database import upsert, utcnow
 from webapp.extensions import db
@@ -47,29 +48,23 @@ from webapp.notifications.labels import action_label, key_label
 from webapp.notifications.models import ActivityRead, ReadCursor
 from webapp.notifications.signals import read_state_changed
 
-#: The keys of a feed item (the API item and the Socket.IO ``activity`` payload).
-ITEM_KEYS = (
-    "id",
-    "key",
-    "value",
-    "message",
-    "created_at",
-    "subject_type",
-    "subject_id",
-    "system",
-    "action_required",
-    "action_url",
-)
+#: The keys of a feed item (the API item and the Socket.IO ``activity`` payload): the first
+#: ten of the activity's wire form.
+ITEM_KEYS = WIRE_FIELDS[:10]
 MAX_ID = MAX_INT
 MAX_LIMIT = 100
 MAX_READ_IDS = 1000
 
 
 def visible_condition(
-    user_id: int, *, include_system: bool = False, is_admin: bool = False, columns: Any = Activity
+    user_id: int | ColumnElement[int],
+    *,
+    include_system: bool = False,
+    is_admin: bool = False,
+    columns: Any = Activity,
 ) -> ColumnElement[bool]:
     """SQL: the activity is in this user's feed (``columns``: the model, or its table's
-    ``.c`` for a Core statement)."""
+    ``.c`` for a Core statement; ``user_id``: a value, or a column of a correlated query)."""
     own = columns.user_id == user_id
     if not include_system:
         return and_(own, columns.private.is_(False), columns.system.is_(False))
@@ -129,22 +124,7 @@ def read_cursor(user_id: int) -> int:
 
 def read_ids(user_id: int, ids: Iterable[int]) -> set[int]:
     """Which of these activity ids this user has read."""
-    ids = list(ids)
-    if not ids:
-        return set()
-    cursor = read_cursor(user_id)
-    done = {i for i in ids if i <= cursor}
-    above = [i for i in ids if i > cursor]
-    for start in range(0, len(above), 500):
-        chunk = above[start : start + 500]
-        done.update(
-            db.session.scalars(
-                select(ActivityRead.activity_id).where(
-                    ActivityRead.user_id == user_id, ActivityRead.activity_id.in_(chunk)
-                )
-            )
-        )
-    return done
+    return read_state({user_id: ids}).flags[user_id]
 
 
 class ReadState(NamedTuple):
@@ -222,10 +202,8 @@ def _unread_count_part(user_ids: list[int]) -> Select:
         select(func.count())
         .select_from(Activity.__table__)
         .where(
-            a.user_id == users.id,
+            visible_condition(users.id, columns=a),
             a.id > func.coalesce(cursors.c.last_read_id, 0),
-            a.private.is_(False),
-            a.system.is_(False),
             ~marked,
         )
         .scalar_subquery()
@@ -235,12 +213,6 @@ def _unread_count_part(user_ids: list[int]) -> Select:
         .select_from(User.__table__.outerjoin(cursors, cursors.c.user_id == users.id))
         .where(users.id.in_(user_ids))
     )
-
-
-def items_for(user_id: int, rows: list[Any]) -> list[dict[str, Any]]:
-    """Feed items for these rows, with this user's read flags."""
-    done = read_ids(user_id, [row.id for row in rows])
-    return [item_dict(row, row.id in done) for row in rows]
 
 
 def page_query(
@@ -327,21 +299,14 @@ def newest_id(user_id: int, *, include_system: bool = False, is_admin: bool = Fa
 
 def unread_count(user_id: int) -> int:
     """How many of this user's (non-system) feed items are unread."""
-    cursor = read_cursor(user_id)
-    marked = exists().where(
-        ActivityRead.user_id == user_id, ActivityRead.activity_id == Activity.id
-    )
-    stmt = (
-        select(func.count())
-        .select_from(Activity)
-        .where(visible_condition(user_id), Activity.id > cursor, ~marked)
-    )
-    return db.session.scalar(stmt) or 0
+    return read_state({}, [user_id]).counts[user_id]
 
 
 def alert_items(user_id: int) -> list[dict[str, Any]]:
     """This user's open alerts (never private), newest first, as feed items."""
-    return items_for(user_id, open_alerts_for_user(user_id))
+    rows = open_alerts_for_user(user_id)
+    done = read_ids(user_id, [row.id for row in rows])
+    return [item_dict(row, row.id in done) for row in rows]
 
 
 def open_alert_ids(ids: Iterable[int]) -> set[int]:
