@@ -32,7 +32,7 @@ from webapp.notifications.jobs import JobFeed
 from webapp.notifications.signals import read_state_changed
 from webapp.notifications.subscribers import Send, Subscriber, Subscribers
 from webapp.notifications.tail import LogTail
-from webapp.notifications.wake import JOBS, Listener, WalWatch, channel, publisher
+from webapp.notifications.wake import JOBS, Listener, WalWatch, hint
 
 log = logging.getLogger(__name__)
 
@@ -302,9 +302,7 @@ def _on_job_changed(sender: Any, job: dict[str, Any], owner_id: int | None, **kw
         if fan.app is sender:
             fan.job_changed(owner_id, job)
     if isinstance(sender, Flask):
-        pub = publisher(sender)
-        if pub is not None:
-            pub.publish(channel(sender, JOBS), {"owner_id": owner_id, "job": job})
+        hint(sender, JOBS, {"owner_id": owner_id, "job": job})
 
 
 job_status_changed.connect(_on_job_changed, weak=False)

@@ -39,8 +39,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity import Activity, wire_dict
-from webapp.activity.service import WIRE_FIELDS
 from webapp.activity.queries import open_alert_condition, open_alerts_for_user
+from webapp.activity.service import WIRE_FIELDS
 from webapp.database import upsert, utcnow
 from webapp.extensions import db
 from webapp.inputs import MAX_INT, parse_int

@@ -66,26 +66,25 @@ def publisher(app: Flask) -> Publisher | None:
     return pub
 
 
+def hint(app: Flask, name: str, payload: dict[str, Any]) -> None:
+    """Publish a hint on this app's channel ``name`` (nothing without Redis)."""
+    pub = publisher(app)
+    if pub is not None:
+        pub.publish(channel(app, name), payload)
+
+
 @activity_committed.connect
 def _publish_activity(sender: Any, activities: list[dict[str, Any]], **kwargs: Any) -> None:
     """After a commit with activities: tell the other processes the newest id."""
-    if not activities or not has_app_context():
-        return
-    app = this_app()
-    pub = publisher(app)
-    if pub is not None:
-        pub.publish(channel(app, ACTIVITY), {"id": activities[-1]["id"]})
+    if activities and has_app_context():
+        hint(this_app(), ACTIVITY, {"id": activities[-1]["id"]})
 
 
 @read_state_changed.connect
 def _publish_reads(sender: Any, user_id: int, **kwargs: Any) -> None:
     """After a read-state commit: other processes resend that user's unread count."""
-    if not has_app_context():
-        return
-    app = this_app()
-    pub = publisher(app)
-    if pub is not None:
-        pub.publish(channel(app, READS), {"user_id": user_id})
+    if has_app_context():
+        hint(this_app(), READS, {"user_id": user_id})
 
 
 class Listener:

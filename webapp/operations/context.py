@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from webapp.operations.models import COMPLETED, short_name
@@ -29,6 +29,7 @@ class ActionRef:
         return short_name(self.name)
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class ActionContext:
     """Passed to every action as ``action``.
 
@@ -42,40 +43,26 @@ class ActionContext:
     which is the same for every attempt of this action.
     """
 
-    def __init__(
-        self,
-        *,
-        operation_id: int,
-        operation_name: str,
-        owner_id: int | None,
-        action_id: int,
-        branch: str,
-        position: int,
-        name: str,
-        attempt: int,
-        globals_: Mapping[str, Any],
-        actions: list[ActionRef],
-        start_at: dt.datetime | None = None,
-        attempts_left: int = 0,
-        retry_delay: float = 0.0,
-    ) -> None:
-        self.operation_id = operation_id
-        self.operation_name = operation_name
-        self.owner_id = owner_id
-        self.id = action_id
-        self.branch = branch
-        self.position = position
-        self.name = name
-        self.attempt = attempt
+    operation_id: int
+    operation_name: str
+    owner_id: int | None
+    id: int
+    branch: str
+    position: int
+    name: str
+    attempt: int
+    globals_: InitVar[Mapping[str, Any]]
+    action_refs: list[ActionRef]
+    start_at: dt.datetime | None = None
+    #: Attempts left after this one, and the seconds before the next: what a failure of this
+    #: run records (read when the run was claimed; the lease keeps them true).
+    attempts_left: int = 0
+    retry_delay: float = 0.0
+    changes: dict[str, Any] = field(default_factory=dict)
+    jump_target: ActionRef | None = None
+
+    def __post_init__(self, globals_: Mapping[str, Any]) -> None:
         self._globals = copy.deepcopy(dict(globals_))
-        self._actions = actions
-        self.start_at = start_at
-        #: Attempts left after this one, and the seconds before the next: what a failure of
-        #: this run records (read when the run was claimed; the lease keeps them true).
-        self.attempts_left = attempts_left
-        self.retry_delay = retry_delay
-        self.changes: dict[str, Any] = {}
-        self.jump_target: ActionRef | None = None
 
     @property
     def action_id(self) -> int:
@@ -84,7 +71,7 @@ class ActionContext:
     @property
     def actions(self) -> list[ActionRef]:
         """The operation's actions as they were when this run was claimed, in order."""
-        return list(self._actions)
+        return list(self.action_refs)
 
     @property
     def idempotency_key(self) -> str:
@@ -125,7 +112,7 @@ class ActionContext:
                 f"jump_to takes a branch name or {{branch: action}}, got {pointer!r:.80}"
             )
         on_branch = sorted(
-            (a for a in self._actions if a.branch == branch), key=lambda a: a.position
+            (a for a in self.action_refs if a.branch == branch), key=lambda a: a.position
         )
         if not on_branch:
             raise ValueError(f"jump_to: unknown branch {branch!r}")

@@ -56,6 +56,11 @@ def _set(table: Table, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns}
 
 
+def _columns(table: Table, names: str) -> list[Any]:
+    """These columns of ``table`` (names separated by spaces)."""
+    return [table.c[name] for name in names.split()]
+
+
 def params(**values: Any) -> dict[str, Any]:
     """``set_<column>`` parameters for the columns a transition sets."""
     return {f"set_{name}": value for name, value in values.items()}
@@ -107,14 +112,7 @@ def claim_operation() -> Update:
             or_(OPERATION.c.start_at.is_(None), OPERATION.c.start_at <= _now()),
         )
         .values(state=RUNNING, updated_at=_now())
-        .returning(
-            OPERATION.c.id,
-            OPERATION.c.name,
-            OPERATION.c.owner_id,
-            OPERATION.c.globals,
-            OPERATION.c.start_at,
-            OPERATION.c.retry_delay,
-        )
+        .returning(*_columns(OPERATION, "id name owner_id globals start_at retry_delay"))
     )
 
 
@@ -142,17 +140,9 @@ def claim_action() -> Update:
 @lru_cache(maxsize=1)
 def operation_actions() -> Select:
     """What the action is told about its operation's actions (jumps, the next action)."""
+    names = "id branch position name state perform_at attempts_count attempts_left"
     return (
-        select(
-            ACTION.c.id,
-            ACTION.c.branch,
-            ACTION.c.position,
-            ACTION.c.name,
-            ACTION.c.state,
-            ACTION.c.perform_at,
-            ACTION.c.attempts_count,
-            ACTION.c.attempts_left,
-        )
+        select(*_columns(ACTION, names))
         .where(ACTION.c.operation_id == bindparam("op_id"))
         .order_by(ACTION.c.id)
     )
@@ -162,19 +152,11 @@ def operation_actions() -> Select:
 def action_and_operation() -> Select:
     """An action with what a transition that starts from it reads of its operation."""
     return select(
-        ACTION.c.state,
-        ACTION.c.lease_expires_at,
-        ACTION.c.attempts_left,
-        ACTION.c.attempts_count,
-        ACTION.c.perform_at,
-        ACTION.c.name,
+        *_columns(ACTION, "state lease_expires_at attempts_left attempts_count perform_at name"),
         OPERATION.c.id.label("op_id"),
         OPERATION.c.name.label("op_name"),
-        OPERATION.c.owner_id,
         OPERATION.c.state.label("op_state"),
-        OPERATION.c.next_action_id,
-        OPERATION.c.start_at,
-        OPERATION.c.retries,
+        *_columns(OPERATION, "owner_id next_action_id start_at retries"),
     ).where(ACTION.c.id == bindparam("aid"), OPERATION.c.id == ACTION.c.operation_id)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp.activity import WriteTransaction, periodic_task, record_activity, write_transaction
-from webapp.database import begin_write, utcnow
+from webapp.database import begin_write, check_id, utcnow
 from webapp.extensions import db, huey
 from webapp.operations import steps
 from webapp.operations.context import ActionContext, ActionRef
@@ -228,6 +228,8 @@ class OperationSubject:
 
 #: One activity of a transition: (key, value, message, system).
 Record = tuple[str, Any, str, bool]
+#: The action a transition enqueues next, and when it may run.
+RunNext = tuple[int, dt.datetime | None]
 
 
 def commit_transition(
@@ -235,7 +237,7 @@ def commit_transition(
     state: str,
     writes: Sequence[tuple[Any, Mapping[str, Any]]],
     records: Sequence[Record] = (),
-    run_next: tuple[int, dt.datetime | None] | None = None,
+    run_next: RunNext | None = None,
 ) -> bool:
     """The one shape of a transition: its conditional writes and its activities in one
     transaction, then the next action enqueued and ``operation_changed`` sent. A write whose
@@ -309,8 +311,7 @@ def retry_operation(op_id: int) -> Operation:
     """Resume a failed operation from its failed action (completed actions never run again),
     with a fresh set of attempts. ValueError if there is no such operation or it is not failed.
     """
-    if isinstance(op_id, bool) or not isinstance(op_id, int):
-        raise ValueError(f"operation id must be an integer, got {op_id!r}")
+    check_id(op_id, "operation id")
     found = db.session.execute(
         select(Operation.state, Operation.next_action_id).where(Operation.id == op_id)
     ).first()
@@ -349,8 +350,7 @@ def retry_operation(op_id: int) -> Operation:
 
 def rerun_action(action_id: int) -> Operation:
     """Run one failed action again (the admin page's retry button); see retry_operation."""
-    if isinstance(action_id, bool) or not isinstance(action_id, int):
-        raise ValueError(f"action id must be an integer, got {action_id!r}")
+    check_id(action_id, "action id")
     row = _read(action_id)
     db.session.rollback()
     if row is None:
@@ -488,10 +488,7 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
     records: list[Record] = []
     values = queued(row.perform_at, row.start_at, now)
     moved = {"state": values["state"]}
-    run_next: tuple[int, dt.datetime | None] | None = (
-        action_id,
-        eta_for(row.perform_at, row.start_at),
-    )
+    run_next: RunNext | None = (action_id, eta_for(row.perform_at, row.start_at))
     if row.state == RUNNING:
         error = "lease expired while running: its consumer stopped before the action finished"
         final = row.attempts_left <= 0
@@ -539,13 +536,13 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
         operation_id=op.id,
         operation_name=op.name,
         owner_id=op.owner_id,
-        action_id=me.id,
+        id=me.id,
         branch=me.branch,
         position=me.position,
         name=me.name,
         attempt=me.attempts_count,
         globals_=op.globals or {},
-        actions=[
+        action_refs=[
             ActionRef(a.id, a.branch, a.position, a.name, a.state, a.perform_at) for a in rows
         ],
         start_at=op.start_at,
