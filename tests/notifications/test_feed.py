@@ -176,9 +176,7 @@ def _read_in_python(user_id: int, ids: list[int]) -> tuple[set[int], int]:
     rows themselves (the cursor, the marks and ``is_visible``)."""
     cursor = feed.read_cursor(user_id)
     marks = set(
-        db.session.scalars(
-            select(ActivityRead.activity_id).where(ActivityRead.user_id == user_id)
-        )
+        db.session.scalars(select(ActivityRead.activity_id).where(ActivityRead.user_id == user_id))
     )
     read = {i for i in ids if i <= cursor or i in marks}
     unread = sum(

@@ -126,12 +126,9 @@ def end_sessions(
 
 def sessions_of(user_id: int) -> list[LoginSession]:
     """A user's live sessions, newest first."""
+    live = LoginSession.user_id == user_id, LoginSession.expires_at > utcnow()
     return list(
-        db.session.scalars(
-            select(LoginSession)
-            .where(LoginSession.user_id == user_id, LoginSession.expires_at > utcnow())
-            .order_by(LoginSession.id.desc())
-        )
+        db.session.scalars(select(LoginSession).where(*live).order_by(LoginSession.id.desc()))
     )
 
 

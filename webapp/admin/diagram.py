@@ -18,6 +18,11 @@ HEADER = 26
 LABEL_CHARS = 24
 
 
+def _classes(kind: str, variant: str, **flags: bool) -> str:
+    """``kind kind-variant``, then the name of each flag that is set."""
+    return " ".join([kind, f"{kind}-{variant}", *(name for name, on in flags.items() if on)])
+
+
 @dataclass(frozen=True)
 class Node:
     action_id: int
@@ -32,12 +37,7 @@ class Node:
 
     @property
     def classes(self) -> str:
-        names = ["node", f"node-{self.state}"]
-        if self.taken:
-            names.append("taken")
-        if self.current:
-            names.append("current")
-        return " ".join(names)
+        return _classes("node", self.state, taken=self.taken, current=self.current)
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,7 @@ class Edge:
 
     @property
     def classes(self) -> str:
-        names = ["edge", f"edge-{self.via}"]
-        if self.taken:
-            names.append("taken")
-        return " ".join(names)
+        return _classes("edge", self.via, taken=self.taken)
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,10 @@ def _retry_target(event_id: int) -> tuple[EventMessage, str | None]:
     message = get_event(event_id)
     if message is None:
         abort(404, description=f"no event {event_id}")
-    refusal = (
-        None
-        if message.status == FAILED
-        else f"Event {event_id} ({message.name}) is {message.status}: only failed events can "
-        "be retried."
-    )
-    return message, refusal
+    if message.status != FAILED:
+        refusal = f"Event {event_id} ({message.name}) is {message.status}: only failed events"
+        return message, refusal + " can be retried."
+    return message, None
 
 
 @bp.get("/events/<int:event_id>/retry")

@@ -93,20 +93,16 @@ def operation(op_id: int) -> ResponseReturnValue:
     )
 
 
-def _retry_refusal(op: Operation) -> str | None:
-    """Why this operation cannot be retried now, or None if it can."""
-    if op.state != FAILED:
-        return f"Operation {op.id} is {op.state}, not failed: there is nothing to retry."
-    return None
-
-
 def _retry_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
     """The operation, its failed action and why it cannot be retried now (None if it can)."""
     op = db.session.get(Operation, op_id)
     if op is None:
         abort(404, description=f"no operation {op_id}")
     failed = db.session.get(Action, op.next_action_id) if op.next_action_id else None
-    return op, failed, _retry_refusal(op)
+    if op.state != FAILED:
+        refusal = f"Operation {op.id} is {op.state}, not failed: there is nothing to retry."
+        return op, failed, refusal
+    return op, failed, None
 
 
 @bp.get("/operations/<int:op_id>/retry")
@@ -135,13 +131,10 @@ def _rerun_target(action_id: int) -> tuple[Operation, Action, str | None]:
     action = db.session.get(Action, action_id)
     if action is None:
         abort(404, description=f"no action {action_id}")
-    refusal = (
-        None
-        if action.state == FAILED
-        else f"Action {action_id} ({action.short_name}) is {action.state}, not failed: "
-        "there is nothing to re-run."
-    )
-    return action.operation, action, refusal
+    if action.state != FAILED:
+        refusal = f"Action {action_id} ({action.short_name}) is {action.state}, not failed: "
+        return action.operation, action, refusal + "there is nothing to re-run."
+    return action.operation, action, None
 
 
 @bp.get("/actions/<int:action_id>/rerun")
@@ -174,8 +167,5 @@ def require_confirmation() -> None:
 def _confirm_page(
     kind: str, op: Operation, action: Action | None, refusal: str | None
 ) -> ResponseReturnValue:
-    status = 409 if refusal else 200
-    return (
-        render_template("admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal),
-        status,
-    )
+    page = render_template("admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal)
+    return page, 409 if refusal else 200

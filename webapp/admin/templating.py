@@ -67,9 +67,7 @@ def admin_duration(value: dt.timedelta | float | None) -> str:
 @bp.app_template_filter("admin_json")
 def admin_json(value: Any, compact: bool = False) -> str:
     """JSON for display: pretty (indented, keys sorted) or on one line."""
-    if compact:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None if compact else 2)
 
 
 @bp.app_template_filter("admin_parse_time")

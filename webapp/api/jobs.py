@@ -21,5 +21,4 @@ def job_status(job_id: str) -> ResponseReturnValue:
         status = None
     if status is None or not (current_user.is_admin or status.owner_id == current_user.id):
         return error_response(404, "no such job")
-    response = status.to_dict()
-    return response, 200, {"Cache-Control": "no-store"}
+    return status.to_dict(), 200, {"Cache-Control": "no-store"}

@@ -32,14 +32,8 @@ def event_params(name: str) -> dict:
 
 def events_of(user_id: int, limit: int = 15) -> list[EventMessage]:
     """A user's latest events, newest first."""
-    return list(
-        db.session.scalars(
-            select(EventMessage)
-            .where(EventMessage.owner_id == user_id)
-            .order_by(EventMessage.id.desc())
-            .limit(limit)
-        )
-    )
+    stmt = select(EventMessage).where(EventMessage.owner_id == user_id)
+    return list(db.session.scalars(stmt.order_by(EventMessage.id.desc()).limit(limit)))
 
 
 @bp.get("/events")

@@ -154,14 +154,8 @@ def task_history(
         late = outage[0] + spec.period + spec.grace
         message = down_message(spec.name, "down", late - last_ok, spec.schedule)
         history.add(late, f"health.{spec.name}.down", False, message, subject=health, system=True)
-        history.add(
-            outage[1],
-            f"health.{spec.name}.up",
-            True,
-            f"{spec.name} is up again",
-            subject=health,
-            system=True,
-        )
+        up = f"{spec.name} is up again"
+        history.add(outage[1], f"health.{spec.name}.up", True, up, subject=health, system=True)
 
 
 def insert(history: History) -> int:

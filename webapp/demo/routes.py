@@ -28,11 +28,8 @@ def owned_account(account_id: int) -> ConnectedAccount:
 
 def account_rows(user_id: int) -> list[dict]:
     """Each account of a user with its latest sync activity and open alerts."""
-    accounts = db.session.scalars(
-        select(ConnectedAccount)
-        .where(ConnectedAccount.user_id == user_id)
-        .order_by(ConnectedAccount.id)
-    )
+    stmt = select(ConnectedAccount).where(ConnectedAccount.user_id == user_id)
+    accounts = db.session.scalars(stmt.order_by(ConnectedAccount.id))
     return [
         {
             "account": account,

@@ -55,14 +55,8 @@ def demo_subscribers() -> list[User]:
 def ensure_accounts(subscribers: list[User], now: dt.datetime) -> list[ConnectedAccount]:
     """Each subscriber's Calendar, Mailbox and Storage (created if missing); the second
     subscriber's Storage starts with an expired token."""
-    existing = {
-        (a.user_id, a.service): a
-        for a in db.session.scalars(
-            select(ConnectedAccount).where(
-                ConnectedAccount.user_id.in_([u.id for u in subscribers])
-            )
-        )
-    }
+    stmt = select(ConnectedAccount).where(ConnectedAccount.user_id.in_([u.id for u in subscribers]))
+    existing = {(a.user_id, a.service): a for a in db.session.scalars(stmt)}
     accounts = []
     for index, user in enumerate(subscribers):
         for service in SERVICES:

@@ -17,14 +17,8 @@ from webapp.operations import Operation
 
 def subscriptions_of(user_id: int, limit: int = 10) -> list[Operation]:
     """A user's fulfillment operations, newest first."""
-    return list(
-        db.session.scalars(
-            select(Operation)
-            .where(Operation.owner_id == user_id, Operation.name == NAME)
-            .order_by(Operation.id.desc())
-            .limit(limit)
-        )
-    )
+    stmt = select(Operation).where(Operation.owner_id == user_id, Operation.name == NAME)
+    return list(db.session.scalars(stmt.order_by(Operation.id.desc()).limit(limit)))
 
 
 @bp.get("/subscribe")

@@ -123,9 +123,7 @@ def _is_json(value: Any) -> bool:
 
 def _owner(owner_id: int | None) -> int | None:
     if owner_id is None:
-        if has_request_context() and current_user.is_authenticated:
-            return current_user.id
-        return None
+        return current_user.id if has_request_context() and current_user.is_authenticated else None
     check_id(owner_id, "owner_id")
     if db.session.get(User, owner_id) is None:
         raise ValueError(f"owner_id {owner_id} is not a user")
@@ -275,12 +273,11 @@ def fail_attempt(message_id: int, attempt: int, error: str, trace: str | None) -
     else:
         values.update(status=FAILED, finished_at=now)
     if _settle(message_id, attempt, **values) and not retrying:
+        summary = f"event {message.name} #{message.id} failed after {attempt} attempts: {error}"
         record_activity(
             "event.failed",
             False,
-            f"event {message.name} #{message.id} failed after {attempt} attempts: {error}"[
-                :MAX_ERROR
-            ],
+            summary[:MAX_ERROR],
             subject=message,
             user_id=message.owner_id,
             system=True,

@@ -55,15 +55,12 @@ class Batch:
 
     @property
     def progress(self) -> float:
-        ratios = []
-        for job_id, record in zip(self.job_ids, self._records(), strict=True):
-            if record is None:
-                ratios.append(0.0)
-            elif record["status"] == "completed":
-                ratios.append(1.0)
-            else:
-                ratios.append(float(JobStatus(job_id, record).progress))
-        return sum(ratios) / len(ratios)
+        ratios = [  # an unknown job counts as 0: it adds nothing to the sum
+            1.0 if record["status"] == "completed" else float(JobStatus(job_id, record).progress)
+            for job_id, record in zip(self.job_ids, self._records(), strict=True)
+            if record is not None
+        ]
+        return sum(ratios) / len(self.job_ids)
 
     def __len__(self) -> int:
         return len(self.job_ids)

@@ -109,9 +109,8 @@ def final_write(store: JobStore, job_id: str, change: Write) -> None:
 def queued(task: Any) -> None:
     """Store ``queued`` unless the job already has a status (a retry or a scheduled run
     being enqueued again keeps the status it has)."""
-    fields = {}
-    if "serialized_job" in includes_of(task):
-        fields["serialized_job"] = serialized_job(task)
+    include = "serialized_job" in includes_of(task)
+    fields = {"serialized_job": serialized_job(task)} if include else {}
     change = _write(task, utcnow(), values={"status": "queued"}, fields=fields, create_only=True)
     store_write(get_store(), task.id, change)
 

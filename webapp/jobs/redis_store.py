@@ -166,16 +166,10 @@ class RedisStore(JobStore):
         keep: list[str] = []
         for name, value in change.keep.items():
             keep += (name, _encode(value))
-        flags = "".join(
-            f
-            for f, on in (
-                ("c", change.create_only),
-                ("a", change.attempt),
-                ("r", change.rebase),
-                ("d", change.task_data is not None),
-                ("R", returning),
-            )
-            if on
+        flags = (
+            f"{'c' if change.create_only else ''}{'a' if change.attempt else ''}"
+            f"{'r' if change.rebase else ''}{'d' if change.task_data is not None else ''}"
+            f"{'R' if returning else ''}"
         )
         keys = [
             self.key(job_id),
@@ -235,14 +229,11 @@ class RedisStore(JobStore):
             if gone:
                 self.redis.zrem(index, *gone)
             start += len(ids) - len(gone)
-            for job_id in ids:
-                record = records.get(job_id)
-                if record is None:
-                    continue
-                if (task is None or record["task"] == task) and (
-                    status is None or record["status"] == status
-                ):
-                    found.append(record)
+            found += [  # read_many keeps the order of ``ids``
+                r
+                for r in records.values()
+                if (task is None or r["task"] == task) and (status is None or r["status"] == status)
+            ]
         return found[:limit]
 
     def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:

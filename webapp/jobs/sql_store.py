@@ -73,10 +73,8 @@ class SqlStore(JobStore):
         row, updates = self._row_values(job_id, change)
         stmt = upsert(JOBS).values(**row)
         if change.create_only:
-            if (
-                rows_changed(session.execute(stmt.on_conflict_do_nothing(index_elements=["id"])))
-                == 0
-            ):
+            inserted = session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+            if rows_changed(inserted) == 0:
                 return False
         else:
             session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))

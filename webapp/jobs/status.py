@@ -106,7 +106,7 @@ class Progress(float):
 
     def increment(self, n: int = 1) -> None:
         """Add ``n`` to the progress count (throttled)."""
-        self._status.add_progress(check_count("increment", n))
+        self._status.add_progress(n)  # checked there
 
     def decrement(self, n: int = 1) -> None:
         """Take ``n`` from the progress count (throttled)."""
