@@ -6,6 +6,7 @@ default umask would leave them readable by every account on the machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -26,10 +27,16 @@ def private_directory(path: str | os.PathLike) -> Path:
 
 def private_file(path: str | os.PathLike) -> Path:
     """``path`` as an existing file (empty if it was missing) that only its owner can read,
-    in a private folder. SQLite gives a database's -wal and -shm files its permissions."""
+    in a private folder. SQLite gives a database's -wal and -shm files its permissions.
+
+    A file that exists is never opened: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, and SQLite's connections to it rely on theirs (without
+    them another process's last connection deletes the -wal file under ours, whose later
+    reads then miss every other process's writes)."""
     path = Path(path)
     private_directory(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         path.chmod(PRIVATE_FILE)
     return path

@@ -104,3 +104,32 @@ def test_a_csv_export_is_private(app, subscriber, loose_umask):
 @pytest.fixture
 def app_settings(tmp_path) -> dict:
     return demo_settings(tmp_path)
+
+
+ADD_ROW = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("insert into t values (0)")
+conn.close()  # this process's last connection: SQLite deletes the -wal unless others lock it
+"""
+
+
+def test_making_an_open_database_private_keeps_its_connections_working(tmp_path):
+    """``private_file`` on a SQLite file this process has open leaves its locks alone, so
+    another process's writes stay visible here (closing a descriptor of the file would drop
+    them, and the other process would delete the -wal this connection still reads)."""
+    import sqlite3
+
+    from webapp.files import private_file
+
+    path = tmp_path / "open.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("create table t (n integer)")
+    conn.execute("insert into t values (1)")
+    private_file(path)
+    for _ in range(2):  # the first close would delete the -wal, the second write goes unseen
+        subprocess.run([sys.executable, "-c", ADD_ROW, str(path)], check=True, timeout=30)
+    assert conn.execute("select count(*) from t").fetchone() == (3,)
+    assert (tmp_path / "open.db-wal").exists()
+    conn.close()
