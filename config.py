@@ -72,8 +72,11 @@ class Config:
     BEACON_JOB_HEARTBEAT = _float("BEACON_JOB_HEARTBEAT", 5.0)
     BEACON_JOB_HEARTBEAT_TIMEOUT = _float("BEACON_JOB_HEARTBEAT_TIMEOUT", 30.0)
 
-    # Operations: how long an action's lease lasts before the reaper may resume it.
-    BEACON_ACTION_LEASE = _float("BEACON_ACTION_LEASE", 300.0)
+    # Operations: how long an action's lease lasts after its last renewal before the reaper
+    # may resume it; a running action renews it every third of that.
+    BEACON_ACTION_LEASE = _float("BEACON_ACTION_LEASE", 60.0)
+    # How often a process looks for cancel requests of the jobs and actions running in it.
+    BEACON_CANCEL_POLL = _float("BEACON_CANCEL_POLL", 0.5)
 
     # Events: queued rows older than this are re-enqueued by the sweeper.
     BEACON_EVENT_SWEEP_AFTER = _float("BEACON_EVENT_SWEEP_AFTER", 300.0)

@@ -15,6 +15,7 @@
         var state = row.querySelector("[data-export-state]");
         state.textContent = job.status;
         state.className = "state state-" + String(job.status).replace(/[^a-z_]/g, "");
+        row.querySelector("[data-export-cancel]").hidden = !(job.status === "queued" || job.status === "working");
         if (job.status === "completed") {
           row.querySelector("[data-export-rows]").textContent = String(job.rows === undefined ? "" : job.rows);
           row.querySelector("[data-export-download]").hidden = false;
@@ -28,4 +29,28 @@
   }
 
   document.querySelectorAll("[data-export-pending]").forEach(watch);
+
+  // Cancel: POST /api/jobs/<id>/cancel; the row follows the job's state as it is watched.
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  document.querySelectorAll("[data-export-cancel]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var row = button.closest("[data-export-id]");
+      var id = row.getAttribute("data-export-id");
+      button.disabled = true;
+      fetch("/api/jobs/" + encodeURIComponent(id) + "/cancel", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.content : "" },
+      }).then(function (r) { return r.json(); }).then(function (job) {
+        if (job.status) {
+          var state = row.querySelector("[data-export-state]");
+          state.textContent = job.cancel_requested_at && job.status === "working" ? "cancelling" : job.status;
+        }
+        if (!row.hasAttribute("data-export-pending")) {
+          row.setAttribute("data-export-pending", id);
+          watch(row);
+        }
+      }, function () { button.disabled = false; });
+    });
+  });
 })();

@@ -93,6 +93,18 @@ def export_activity(*, status: JobStatus) -> dict[str, Any]:
     path = export_path(status.id)
     partial = path.with_suffix(".part")
     pause = float(current_app.config["BEACON_DEMO_EXPORT_PAUSE"])
+    try:
+        written = _write_csv(partial, mine, status, pause)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # cancelled or failed: no half file is left behind
+        raise
+    os.replace(partial, path)  # the file appears whole, or not at all
+    status.update(rows=written, filename=path.name, force=True)
+    status.progress.finish()
+    return {"rows": written, "file": path.name}
+
+
+def _write_csv(partial: Path, mine: Select[Activity], status: JobStatus, pause: float) -> int:
     written, after = 0, 0
     with open_private(partial, newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -113,10 +125,7 @@ def export_activity(*, status: JobStatus) -> dict[str, Any]:
             status.progress.increment(len(batch))
             if pause:
                 time.sleep(pause)
-    os.replace(partial, path)  # the file appears whole, or not at all
-    status.update(rows=written, filename=path.name, force=True)
-    status.progress.finish()
-    return {"rows": written, "file": path.name}
+    return written
 
 
 def recent_exports(user_id: int, limit: int = 5) -> list[JobStatus]:

@@ -19,6 +19,7 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "action_id": failed_action,
         "event_id": factories.failed_event(app),
         "user_id": make_user(app, "someone@example.com").id,
+        "job_id": factories.completed_job(app),
     }
 
 

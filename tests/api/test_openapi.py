@@ -28,6 +28,7 @@ class World:
     other: FlaskClient
     activity_id: int
     job_id: str
+    queued_job_id: str
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ def world(app: Flask, subscriber, other_subscriber) -> World:
         )
         job_id = api_sample_job(2, owner_id=subscriber.id).id
         drain()
+        queued_job_id = api_sample_job(3, owner_id=subscriber.id).id
     anon = app.test_client()
     anon.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token(anon)
     return World(
@@ -52,6 +54,7 @@ def world(app: Flask, subscriber, other_subscriber) -> World:
         login(app.test_client(), other_subscriber),
         activity_id,
         job_id,
+        queued_job_id,
     )
 
 
@@ -90,6 +93,21 @@ CASES: dict[tuple[str, str, int], Callable[[World], object]] = {
     ("/api/jobs/{job_id}", "get", 200): lambda w: w.sub.get(f"/api/jobs/{w.job_id}"),
     ("/api/jobs/{job_id}", "get", 401): lambda w: w.anon.get(f"/api/jobs/{w.job_id}"),
     ("/api/jobs/{job_id}", "get", 404): lambda w: w.other.get(f"/api/jobs/{w.job_id}"),
+    ("/api/jobs/{job_id}/cancel", "post", 200): lambda w: w.sub.post(
+        f"/api/jobs/{w.queued_job_id}/cancel"
+    ),
+    ("/api/jobs/{job_id}/cancel", "post", 400): lambda w: no_csrf(w.sub).post(
+        f"/api/jobs/{w.queued_job_id}/cancel"
+    ),
+    ("/api/jobs/{job_id}/cancel", "post", 401): lambda w: w.anon.post(
+        f"/api/jobs/{w.queued_job_id}/cancel"
+    ),
+    ("/api/jobs/{job_id}/cancel", "post", 404): lambda w: w.other.post(
+        f"/api/jobs/{w.queued_job_id}/cancel"
+    ),
+    ("/api/jobs/{job_id}/cancel", "post", 409): lambda w: w.sub.post(
+        f"/api/jobs/{w.job_id}/cancel"
+    ),
     ("/api/openapi.json", "get", 200): lambda w: w.anon.get("/api/openapi.json"),
 }
 

@@ -131,3 +131,19 @@ def sleep_job_with_retry(seconds: float, *, status) -> int:
 @tracked_task(retries=1, retry_delay=60)
 def retry_later(*, status) -> None:
     raise RuntimeError("try again in a minute")
+
+
+@tracked_task(throttle_interval=0.05)
+def count_until_stopped(key: str, *, status) -> None:
+    """Progress every 10 ms for up to 30 s, with no cancel check of its own; ``key`` is
+    released once it started."""
+    GATES[key].release()
+    for _ in range(3000):
+        status.progress.increment()
+        time.sleep(0.01)
+
+
+@tracked_task(retries=1, timeout=0.3)
+def sleeps_past_its_timeout(seconds: float, *, status) -> None:
+    """Sleeps without checking: its result comes past the timeout, so the attempt fails."""
+    time.sleep(seconds)

@@ -113,3 +113,19 @@ class ClassAction:
 
 
 NOT_CALLABLE = "just a string"
+
+
+def sleep_seconds(action) -> None:
+    """Runs for the ``seconds`` global without any check of its own, recording start and end."""
+    record(action, "long-start")
+    time.sleep(action.get("seconds"))
+    record(action, "long-end")
+
+
+def work_until_cancelled(action) -> None:
+    """Checks for its cancel every 20 ms, for up to 20 s."""
+    record(action, "work-start")
+    for _ in range(1000):
+        action.check_cancelled()
+        time.sleep(0.02)
+    record(action, "work-end")

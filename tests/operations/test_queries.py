@@ -69,6 +69,7 @@ def test_state_counts_cover_every_state(ctx, log, subscriber):
         "running": 0,
         "completed": 2,
         "failed": 1,
+        "cancelled": 0,
     }
     assert state_counts(name="q.sync")["completed"] == 2
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.params import bad, choice_arg, limit_arg, text_arg
 from webapp.admin.queries import user_emails
-from webapp.jobs import STATUSES, JobStatus
+from webapp.jobs import STATUSES, JobStatus, cancel_job
 
 RUNNING_LIMIT = 100
 
@@ -33,3 +34,17 @@ def jobs() -> ResponseReturnValue:
         statuses=STATUSES,
         limit=limit,
     )
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def job_cancel(job_id: str) -> ResponseReturnValue:
+    """Cancel a job (see ``cancel_job``); 409 when it has finished, 404 when unknown."""
+    try:
+        if JobStatus.get(job_id) is None:
+            abort(404, description=f"no job {job_id}")
+        status = cancel_job(job_id, by_user_id=current_user.id)
+    except ValueError as exc:
+        abort(409, description=str(exc))
+    done = "cancelled" if status.is_cancelled else "asked to stop"
+    flash(f"Job {job_id} is {done}.", "success")
+    return redirect(url_for("admin.jobs"))

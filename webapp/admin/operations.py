@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.diagram import build_diagram
@@ -27,8 +28,15 @@ from webapp.admin.params import (
 )
 from webapp.admin.queries import user_emails
 from webapp.extensions import db
-from webapp.operations import STATES, Action, Operation, rerun_action, retry_operation
-from webapp.operations.models import FAILED
+from webapp.operations import (
+    STATES,
+    Action,
+    Operation,
+    cancel_operation,
+    rerun_action,
+    retry_operation,
+)
+from webapp.operations.models import CANCELLED, COMPLETED, FAILED
 from webapp.operations.queries import list_operations, operation_detail, state_counts
 
 
@@ -156,6 +164,38 @@ def action_rerun_confirmed(action_id: int) -> ResponseReturnValue:
         abort(409, description=str(exc))
     flash(f"Action {action.short_name} of operation {op.id} is running again.", "success")
     return redirect(url_for("admin.operation", op_id=op.id))
+
+
+def _cancel_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
+    """The operation, its next action and why it cannot be cancelled (None if it can)."""
+    op = db.session.get(Operation, op_id)
+    if op is None:
+        abort(404, description=f"no operation {op_id}")
+    nxt = db.session.get(Action, op.next_action_id) if op.next_action_id else None
+    if op.state in (COMPLETED, CANCELLED):
+        return op, nxt, f"Operation {op.id} is {op.state}: it has finished, nothing to cancel."
+    return op, nxt, None
+
+
+@bp.get("/operations/<int:op_id>/cancel")
+def operation_cancel(op_id: int) -> ResponseReturnValue:
+    """The confirm page: what cancelling the operation will do, or why it cannot."""
+    return _confirm_page("cancel", *_cancel_target(op_id))
+
+
+@bp.post("/operations/<int:op_id>/cancel")
+def operation_cancel_confirmed(op_id: int) -> ResponseReturnValue:
+    """Cancel an operation for good."""
+    _op, _next, refusal = _cancel_target(op_id)
+    require_confirmation()
+    if refusal:
+        abort(409, description=refusal)
+    try:
+        cancel_operation(op_id, by_user_id=current_user.id)
+    except ValueError as exc:  # it finished since we looked
+        abort(409, description=str(exc))
+    flash(f"Operation {op_id} is cancelled.", "success")
+    return redirect(url_for("admin.operation", op_id=op_id))
 
 
 def require_confirmation() -> None:

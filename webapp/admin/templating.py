@@ -21,9 +21,11 @@ SECTIONS = (
             "admin.operation_retry_confirmed",
             "admin.action_rerun",
             "admin.action_rerun_confirmed",
+            "admin.operation_cancel",
+            "admin.operation_cancel_confirmed",
         ),
     ),
-    ("admin.jobs", "Jobs", ("admin.jobs",)),
+    ("admin.jobs", "Jobs", ("admin.jobs", "admin.job_cancel")),
     (
         "admin.events",
         "Events",
@@ -83,7 +85,7 @@ def admin_parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
 JOB_KEYS = frozenset(
     {
         "id", "task", "owner_id", "status", "progress", "total", "attempts", "enqueued_at",
-        "started_at", "finished_at", "estimated_finish_at",
+        "started_at", "finished_at", "estimated_finish_at", "cancel_requested_at",
     }
 )  # fmt: skip
 

@@ -102,6 +102,7 @@ def schemas() -> dict[str, Any]:
                 "enqueued_at": _nullable(TIME),
                 "started_at": _nullable(TIME),
                 "finished_at": _nullable(TIME),
+                "cancel_requested_at": _nullable(TIME),
                 "estimated_finish_at": _nullable(TIME),
             },
             closed=False,
@@ -181,6 +182,25 @@ def paths() -> dict[str, Any]:
                     "200": _json("JobStatus", "The job's status (not cached)."),
                     "401": NOT_LOGGED_IN,
                     "404": _error("No such job, or not yours (the same answer for both)."),
+                },
+            }
+        },
+        "/api/jobs/{job_id}/cancel": {
+            "post": {
+                "summary": "Cancel a job: a queued one at once, a working one at its next "
+                "progress write. For its owner and admins.",
+                "security": [{"session": [], "csrf": []}],
+                "parameters": [
+                    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json(
+                        "JobStatus", "The job: cancelled, or working with its cancel asked."
+                    ),
+                    "400": CSRF,
+                    "401": NOT_LOGGED_IN,
+                    "404": _error("No such job, or not yours (the same answer for both)."),
+                    "409": _error("The job has finished: nothing to cancel."),
                 },
             }
         },

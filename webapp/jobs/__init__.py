@@ -2,23 +2,26 @@
 
 Public API: ``tracked_task`` (declare a job), ``JobStatus`` (read or change one:
 ``get``, ``for_owner``, ``recent``), ``Batch``, the stores (``JobStore``, ``SqlStore``,
-``RedisStore``, ``get_store``), ``reap``, and the ``job_status_changed`` signal.
+``RedisStore``, ``get_store``), ``reap``, ``cancel_job`` and ``JobCancelled``, and the
+``job_status_changed`` signal.
 """
 
 from webapp.jobs.backend import get_store
 from webapp.jobs.batch import Batch
 from webapp.jobs.decorator import TrackedTask, tracked_task
 from webapp.jobs.lease import reap
+from webapp.jobs.lifecycle import cancel_job
 from webapp.jobs.redis_store import RedisStore
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.sql_store import SqlStore
-from webapp.jobs.status import JobStatus, Progress
+from webapp.jobs.status import JobCancelled, JobStatus, Progress
 from webapp.jobs.store import FINISHED, STATUSES, JobStore, Write
 
 __all__ = [
     "FINISHED",
     "STATUSES",
     "Batch",
+    "JobCancelled",
     "JobStatus",
     "JobStore",
     "Progress",
@@ -26,6 +29,7 @@ __all__ = [
     "SqlStore",
     "TrackedTask",
     "Write",
+    "cancel_job",
     "get_store",
     "job_status_changed",
     "reap",

@@ -26,9 +26,9 @@ from huey.api import TaskWrapper
 from webapp.extensions import db, huey
 from webapp.jobs import lifecycle
 from webapp.jobs.backend import get_store
-from webapp.jobs.lease import monitor
+from webapp.jobs.lease import consumers, monitor
 from webapp.jobs.lifecycle import INCLUDES, META_KWARG, JobOptions, options_of
-from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobStatus
+from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobCancelled, JobStatus
 from webapp.jobs.validation import check_count
 from webapp.queue import PRIORITIES
 
@@ -103,16 +103,23 @@ def _runner(function: Callable, options: JobOptions) -> Callable:
         kwargs.pop(META_KWARG, None)
         task.beacon_ran = True
         status = lifecycle.started(task)
-        monitor.track(status)
+        monitor.track(status.id, status)
         if options.context:
             kwargs["task"] = task
         try:
-            return function(*args, status=status, **kwargs)
-        except BaseException:
+            status.check_cancelled()  # cancelled while it waited to run
+            result = function(*args, status=status, **kwargs)
+            status.check_cancelled()  # a result past its timeout, or its cancel, is not one
+            return result
+        except BaseException as exc:
             db.session.rollback()  # the failed job's pending work must not ride on the flush
+            if status.cancel_requested and isinstance(exc, Exception):
+                task.retries = 0  # a cancelled job is never retried, however it stopped
+                if not isinstance(exc, JobCancelled):
+                    raise JobCancelled(f"job {status.id} was cancelled") from exc
             raise
         finally:
-            monitor.untrack(status)
+            monitor.untrack(status.id)
             try:
                 # Throttled writes are never dropped, even when the job fails, nor when the
                 # store is briefly unreachable (a Redis restart): the flush waits for it.
@@ -247,9 +254,11 @@ def _on_interrupted(signal: str, task: Any) -> None:
 
 @huey.on_startup(name="beacon_jobs_monitor")
 def _consumer_started() -> None:
-    monitor.consumer_started()
+    consumers.add(1)
+    monitor.start()
 
 
 @huey.on_shutdown(name="beacon_jobs_monitor")
 def _consumer_stopped() -> None:
-    monitor.consumer_stopped()
+    consumers.add(-1)
+    monitor.wake()

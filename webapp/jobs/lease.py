@@ -8,8 +8,8 @@ its consumer (SIGKILL, OOM, power), so it is marked ``interrupted`` and queued a
 retries left. Reaping is a conditional write, so many consumers reaping at once interrupt each
 job once. The periodic ``jobs_housekeeping`` task reaps too, for processes without a monitor.
 
-The monitor is a thread, not the consumer's own loop: a job busy on the CPU still has its
-lease renewed (threads share the process, and the GIL is released regularly).
+The same thread looks for cancel requests (``cancel_job``) of the jobs running here every
+``BEACON_CANCEL_POLL`` seconds: their ``status.cancel_requested`` turns True.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable, Mapping
 
 from flask import current_app
 
 from webapp.database import utcnow
 from webapp.extensions import huey
+from webapp.heartbeat import Duty, Heartbeat
 from webapp.jobs.backend import get_store
 from webapp.jobs.lifecycle import interrupt
 from webapp.jobs.status import JobStatus
@@ -38,64 +40,45 @@ def reap(store: JobStore | None = None, now: dt.datetime | None = None, limit: i
     return sum(interrupt(store, job_id, before) for job_id in store.stale(before, limit))
 
 
-class Monitor:
-    """Renews this process's leases and reaps, on a thread that runs while it has work."""
+def _renew_and_reap(running: Mapping[str, JobStatus]) -> None:
+    store, now = get_store(), utcnow()
+    store.heartbeat({job_id: st.expires_in for job_id, st in running.items()}, now)
+    reap(store, now)
+
+
+def _watch_cancels(running: Mapping[str, JobStatus]) -> None:
+    if running:
+        for job_id in get_store().cancel_requests(running):
+            running[job_id].cancel_seen()
+
+
+def _config(name: str) -> Callable[[], float]:
+    return lambda: float(current_app.config[name])
+
+
+class Consumers:
+    """How many consumer workers run in this process (Huey's startup and shutdown hooks)."""
 
     def __init__(self) -> None:
+        self.count = 0
         self._lock = threading.Lock()
-        self._running: dict[str, JobStatus] = {}
-        self._consumers = 0
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
 
-    def track(self, status: JobStatus) -> None:
-        """A job started in this process: renew its lease until ``untrack``."""
+    def add(self, n: int) -> None:
         with self._lock:
-            self._running[status.id] = status
-            self._ensure_thread()
-
-    def untrack(self, status: JobStatus) -> None:
-        with self._lock:
-            self._running.pop(status.id, None)
-
-    def consumer_started(self) -> None:
-        """A consumer worker started here (Huey startup hook): reap while it runs."""
-        with self._lock:
-            self._consumers += 1
-            self._ensure_thread()
-
-    def consumer_stopped(self) -> None:
-        with self._lock:
-            self._consumers = max(0, self._consumers - 1)
-        self._wake.set()
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="beacon-job-leases", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(_interval())
-            self._wake.clear()
-            with self._lock:
-                if not self._running and not self._consumers:
-                    self._thread = None
-                    return
-                leases = {job_id: st.expires_in for job_id, st in self._running.items()}
-            try:
-                with huey.app_context():
-                    store, now = get_store(), utcnow()
-                    store.heartbeat(leases, now)
-                    reap(store, now)
-            except Exception:
-                log.exception("job lease monitor: heartbeat or reaping failed")
+            self.count = max(0, self.count + n)
 
 
-def _interval() -> float:
-    app = huey.flask_app
-    return float(app.config["BEACON_JOB_HEARTBEAT"]) if app is not None else 5.0
+consumers = Consumers()
 
-
-#: The monitor of this process.
-monitor = Monitor()
+#: The monitor of this process: the running jobs (id -> their JobStatus), their leases renewed
+#: and reaped every ``BEACON_JOB_HEARTBEAT`` seconds, their cancel requests looked for every
+#: ``BEACON_CANCEL_POLL`` seconds; it reaps while any consumer worker is up here, too.
+monitor: Heartbeat[JobStatus] = Heartbeat(
+    "beacon-job-leases",
+    [
+        Duty(_config("BEACON_JOB_HEARTBEAT"), _renew_and_reap),
+        Duty(_config("BEACON_CANCEL_POLL"), _watch_cancels),
+    ],
+    context=huey.app_context,
+    keep=lambda: consumers.count > 0,
+)

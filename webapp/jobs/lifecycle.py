@@ -1,9 +1,12 @@
 """The steps of a tracked job's life, as stored: queued, working, completed or failed, and the
-ways it can end without running (revoked, expired) or without finishing (interrupted).
+ways it can end without running (revoked, expired) or without finishing (interrupted), and
+``cancel_job``: a queued job is revoked and cancelled at once, a working one is asked to stop.
 
 The decorator's Huey hooks call these; each is one store write, announced by
 ``job_status_changed``. Completed and (finally) failed jobs also record an activity for their
-owner: ``job.<task>.completed`` (value True) / ``job.<task>.failed`` (value False).
+owner: ``job.<task>.completed`` (value True) / ``job.<task>.failed`` (value False); cancelled
+ones ``job.cancelled`` (value: who cancelled it). A write that ends a job is guarded by the
+status it ends, so a job is cancelled, or revoked, once.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 from webapp.database import utcnow
 from webapp.extensions import db, huey
 from webapp.jobs.backend import get_store
-from webapp.jobs.status import JobStatus, announce, store_write
-from webapp.jobs.store import UNAVAILABLE, JobStore, Record, Write, with_backoff
+from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobCancelled, JobStatus, announce, store_write
+from webapp.jobs.store import FINISHED, UNAVAILABLE, JobStore, Record, Write, with_backoff
+from webapp.jobs.validation import job_id_of
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +96,21 @@ def serialized_job(task: Any) -> dict[str, Any]:
     return {"task": task.name, "args": _jsonable(list(task.args)), "kwargs": _jsonable(kwargs)}
 
 
-def final_write(store: JobStore, job_id: str, change: Write) -> None:
-    """A write of a job's end: retried while the store is unreachable, up to END_WAIT."""
+def final_write(store: JobStore, job_id: str, change: Write) -> bool:
+    """A write of a job's end: retried while the store is unreachable, up to END_WAIT.
+    Whether it was applied (its guard held)."""
+    applied = []
 
     def attempt() -> bool:
         try:
-            store_write(store, job_id, change)
+            applied.append(store_write(store, job_id, change))
         except UNAVAILABLE:
             return False
         return True
 
     if not with_backoff(attempt, END_WAIT):
-        store_write(store, job_id, change)  # a last try: if the store is still away, it says so
+        return store_write(store, job_id, change)  # a last try: if still away, it says so
+    return applied[-1]
 
 
 def queued(task: Any) -> None:
@@ -116,32 +123,47 @@ def queued(task: Any) -> None:
 
 
 def started(task: Any) -> JobStatus:
-    """Store ``working`` and take the lease; returns the status the job writes through."""
+    """Store ``working`` and take the lease, unless the job was cancelled meanwhile; returns
+    the status the job writes through (whose ``check_cancelled`` then raises)."""
     store, now, options = get_store(), utcnow(), tracked_options(task)
     change = _write(
         task,
         now,
         values={"status": "working", "finished_at": None},
         keep={"started_at": now},
+        guard="open",
         attempt=True,
         rebase=True,
         lease="take",
         task_data=huey.serialize_task(task),
     )
     store_write(store, task.id, change)
-    return JobStatus(
+    status = JobStatus(
         task.id,
         store.read(task.id),
         store=store,
         throttle_interval=options.throttle_interval,
         expires_in=options.expires_in,
     )
+    return status.run_by(task.timeout)
 
 
 def finished(task: Any, exception: BaseException | None) -> None:
     """After a run: completed, failed (no retries left), or still working while a retry
     waits (the lease is dropped: no consumer holds the job until it runs again)."""
     store, now = get_store(), utcnow()
+    if isinstance(exception, JobCancelled):
+        db.session.rollback()
+        ended = _write(
+            task,
+            now,
+            values={"status": "cancelled", "finished_at": now},
+            guard="working",
+            lease="drop",
+        )
+        if final_write(store, task.id, ended):
+            record_cancelled(task.id, store.read(task.id))
+        return
     if exception is None:
         change = _write(task, now, values={"status": "completed", "finished_at": now}, lease="drop")
         final_write(store, task.id, change)
@@ -164,10 +186,63 @@ def finished(task: Any, exception: BaseException | None) -> None:
 
 
 def not_run(task: Any, status: str) -> None:
-    """The consumer dropped the job without running it: ``revoked`` or ``expired``."""
+    """The consumer dropped the job without running it: ``revoked`` or ``expired``, or
+    ``cancelled`` if that is why it was revoked (a job waiting for its retry)."""
+    store, now = get_store(), utcnow()
+    record = store.read(task.id)
+    if status == "revoked" and record is not None and record["cancel_requested_at"]:
+        status = "cancelled"
+    change = _write(
+        task, now, values={"status": status, "finished_at": now}, guard="open", lease="drop"
+    )
+    if store_write(store, task.id, change) and status == "cancelled":
+        record_cancelled(task.id, store.read(task.id))
+
+
+def cancel_job(job: Any, *, by_user_id: int | None = None) -> JobStatus:
+    """Cancel a job (a Huey result, or its id): a queued one is revoked in Huey and
+    ``cancelled`` at once; a working one has its cancel requested: inside it
+    ``status.cancel_requested`` turns True within a second, its next progress or status write
+    (or ``status.check_cancelled()``) raises JobCancelled, and it ends ``cancelled``. A
+    finished or unknown job: ValueError."""
+    job_id = job_id_of(job)
+    store = get_store()
+    record = store.read(job_id)
+    if record is None or record["status"] is None:
+        raise ValueError(f"unknown job {job_id!r}")
+    if record["status"] in FINISHED:
+        raise ValueError(f"job {job_id} is {record['status']}: it has finished, nothing to cancel")
     now = utcnow()
-    change = _write(task, now, values={"status": status, "finished_at": now}, lease="drop")
-    store_write(get_store(), task.id, change)
+    asked = {"cancel_requested_at": now, "cancelled_by": by_user_id}
+    # Revoked for one run: a queued job (or one waiting for its retry) never starts; a running
+    # one has the revocation cleared by Huey when it ends.
+    huey.revoke_by_id(job_id, revoke_once=True)
+    if record["status"] == "queued":
+        ended = _job_write(record, now, {**asked, "status": "cancelled", "finished_at": now})
+        ended.guard, ended.lease = "queued", "drop"
+        if store_write(store, job_id, ended):
+            record_cancelled(job_id, store.read(job_id))
+            return _reread(store, job_id)
+        # It started meanwhile: ask it to stop, like any working job.
+    request = _job_write(record, now, asked)
+    request.guard = "open"
+    if not store_write(store, job_id, request):
+        raise ValueError(f"job {job_id} finished before it could be cancelled")
+    return _reread(store, job_id)
+
+
+def _job_write(record: Record, now: dt.datetime, values: dict[str, Any]) -> Write:
+    return Write(
+        now=now,
+        expires_in=record["expires_in"] or DEFAULT_EXPIRES_IN,
+        task=record["task"],
+        owner_id=record["owner_id"],
+        values=values,
+    )
+
+
+def _reread(store: JobStore, job_id: str) -> JobStatus:
+    return JobStatus(job_id, store.read(job_id), store=store)
 
 
 def interrupt(store: JobStore, job_id: str, stale_before: dt.datetime | None) -> bool:
@@ -222,18 +297,37 @@ def activity_key(task_name: str, outcome: str) -> str:
     return f"job.{name}.{outcome}"
 
 
+def record_cancelled(job_id: str, record: Record | None) -> None:
+    """The ``job.cancelled`` activity, in the job's owner's feed; its value names who
+    cancelled it (a user id, or None)."""
+    if record is None:
+        return
+    by = record["cancelled_by"]
+    _record(
+        job_id,
+        record["owner_id"],
+        "job.cancelled",
+        {"by_user_id": by, "task": record["task"]},
+        f"Job {record['task']} cancelled",
+    )
+
+
 def record_outcome(
     job_id: str, task_name: str, owner_id: int | None, ok: bool, detail: str | None = None
 ) -> None:
     """The activity of a job's end, in its owner's feed (system-wide when nobody owns it)."""
-    from webapp.activity import record_activity
-
     outcome = "completed" if ok else "failed"
     message = f"Job {task_name} {outcome}" + (f": {detail}" if detail else "")
+    _record(job_id, owner_id, activity_key(task_name, outcome), ok, message)
+
+
+def _record(job_id: str, owner_id: int | None, key: str, value: Any, message: str) -> None:
+    from webapp.activity import record_activity
+
     try:
         record_activity(
-            activity_key(task_name, outcome),
-            ok,
+            key,
+            value,
             message[:10_000],
             subject=JobSubject(job_id, owner_id),
             user_id=owner_id,
@@ -241,4 +335,4 @@ def record_outcome(
         )
     except Exception:
         db.session.rollback()
-        log.exception("could not record the %s activity of job %s", outcome, job_id)
+        log.exception("could not record the %s activity of job %s", key, job_id)

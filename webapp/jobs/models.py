@@ -35,6 +35,9 @@ class JobStatusRow(Model):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by cancel_job: the job stops at its next progress or status write.
+    cancel_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[int | None] = mapped_column(Integer)
     # The lease of a running job: refreshed by its consumer; NULL when no consumer holds it.
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Where the observed rate is measured from (estimated finish time).

@@ -18,15 +18,17 @@ from typing import Any, cast
 
 import redis
 
-from webapp.jobs.store import JobStore, Record, Write, empty_record
+from webapp.jobs.store import FINISHED, GUARDS, JobStore, Record, Write, empty_record
 
 # ARGV: id, a header "now ttl increment flags lease owner" (six words, "-" for an empty one),
 # task, task_data, then three counted lists (left out when all are empty): fields to set
 # (name, value pairs), fields to delete, fields to keep (pairs). Flags: c = create only,
+# q / w / o = only if the status is queued / working / not finished (the write guards),
 # a = one more attempt, r = rebase the rate, d = store task_data, R = return the record.
 # Few plain arguments, not a JSON document: a progress write is the hot path, decoding JSON
 # in Lua cost more than the rest of the script, and packing each argument costs the client.
 WRITE = """
+local FINISHED = {FINISHED_TABLE}
 local key, recent, working, owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, task = ARGV[1], ARGV[3]
 local now, ttl, incr, flags, lease, owner_id =
@@ -49,6 +51,12 @@ local nkeep = tonumber(ARGV[i] or '0')
 local existed = nil
 if flag('c') or nkeep > 0 then existed = redis.call('EXISTS', key) == 1 end
 if existed and flag('c') then return false end
+if flag('q') or flag('w') or flag('o') then
+  local status = redis.call('HGET', key, 'status')
+  if flag('q') and status ~= 'queued' then return false end
+  if flag('w') and status ~= 'working' then return false end
+  if flag('o') and status and FINISHED[status] then return false end
+end
 -- The task is never stored empty, so "set it where unset" is HSETNX.
 if task ~= '' then redis.call('HSETNX', key, 'task', task) end
 if owner_id ~= '' then redis.call('HSETNX', key, 'owner_id', owner_id) end
@@ -79,7 +87,7 @@ end
 redis.call('PEXPIRE', key, ttl_ms)
 if flag('R') then return redis.call('HGETALL', key) end
 return 1
-"""
+""".replace("{FINISHED_TABLE}", "{" + ", ".join(f"{s} = true" for s in sorted(FINISHED)) + "}")
 
 # The claim of one reaper: only the caller that removes the lease marks the job interrupted.
 INTERRUPT = """
@@ -96,8 +104,16 @@ if ttl > 0 then redis.call('PEXPIRE', key, math.max(1, math.floor(ttl * 1000))) 
 return redis.call('HGETALL', key)
 """
 
-INTS = ("progress", "total", "attempts", "rate_base", "owner_id")
-TIMES = ("enqueued_at", "started_at", "finished_at", "updated_at", "rate_since")
+INTS = ("progress", "total", "attempts", "rate_base", "owner_id", "cancelled_by")
+TIMES = (
+    "enqueued_at",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "cancel_requested_at",
+    "rate_since",
+)
+GUARD_FLAGS = {None: "", "queued": "q", "working": "w", "open": "o"}
 SCAN_LIMIT = 10_000  # listings stop after looking at this many index entries
 
 
@@ -166,8 +182,11 @@ class RedisStore(JobStore):
         keep: list[str] = []
         for name, value in change.keep.items():
             keep += (name, _encode(value))
+        if change.guard not in GUARD_FLAGS:
+            raise ValueError(f"unknown write guard {change.guard!r}: expected one of {GUARDS}")
         flags = (
-            f"{'c' if change.create_only else ''}{'a' if change.attempt else ''}"
+            f"{'c' if change.create_only else ''}{GUARD_FLAGS[change.guard]}"
+            f"{'a' if change.attempt else ''}"
             f"{'r' if change.rebase else ''}{'d' if change.task_data is not None else ''}"
             f"{'R' if returning else ''}"
         )
@@ -246,6 +265,13 @@ class RedisStore(JobStore):
             pipe.zadd(self.working_key, {job_id: stamp}, xx=True)
             pipe.pexpire(self.key(job_id), max(1, int(ttl * 1000)))
         pipe.execute()
+
+    def cancel_requests(self, job_ids: Iterable[str]) -> set[str]:
+        ids = list(job_ids)
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hexists(self.key(job_id), "cancel_requested_at")
+        return {job_id for job_id, asked in zip(ids, pipe.execute(), strict=True) if asked}
 
     def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:
         ids = self.redis.zrangebyscore(

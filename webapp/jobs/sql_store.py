@@ -16,13 +16,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from webapp.database import rows_changed, upsert, utcnow
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
-from webapp.jobs.store import JobStore, Record, Write, empty_record
+from webapp.jobs.store import FINISHED, GUARDS, JobStore, Record, Write, empty_record
 
 JOBS = JobStatusRow.__table__
 FIELDS = JobStatusField.__table__
@@ -72,12 +72,27 @@ class SqlStore(JobStore):
         session.execute(delete(JOBS).where(JOBS.c.id == job_id, JOBS.c.expires_at <= now))
         row, updates = self._row_values(job_id, change)
         stmt = upsert(JOBS).values(**row)
+        if change.guard is not None and change.guard not in GUARDS:
+            raise ValueError(f"unknown write guard {change.guard!r}: expected one of {GUARDS}")
         if change.create_only:
-            inserted = session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
-            if rows_changed(inserted) == 0:
-                return False
+            done = session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+        elif change.guard in ("queued", "working"):  # the job must be there, in that status
+            done = session.execute(
+                update(JOBS)
+                .where(JOBS.c.id == job_id, JOBS.c.status == change.guard)
+                .values(**updates)
+            )
         else:
-            session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
+            unfinished = or_(JOBS.c.status.is_(None), JOBS.c.status.not_in(FINISHED))
+            done = session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["id"],
+                    set_=updates,
+                    where=unfinished if change.guard == "open" else None,
+                )
+            )
+        if rows_changed(done) == 0:
+            return False
         if change.fields:
             stmt = upsert(FIELDS).values(
                 [{"job_id": job_id, "name": k, "value": v} for k, v in change.fields.items()]
@@ -185,6 +200,14 @@ class SqlStore(JobStore):
         except Exception:
             db.session.rollback()
             raise
+
+    def cancel_requests(self, job_ids: Iterable[str]) -> set[str]:
+        ids = list(job_ids)
+        if not ids:
+            return set()
+        query = select(JOBS.c.id).where(JOBS.c.id.in_(ids), JOBS.c.cancel_requested_at.is_not(None))
+        with db.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
 
     def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:
         query = (

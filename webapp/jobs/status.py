@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, has_app_context
+from huey.exceptions import TaskTimeout
 
 from webapp.coalesce import Coalescer
 from webapp.database import iso_utc, this_app, utcnow
@@ -44,6 +45,11 @@ DEFAULT_EXPIRES_IN = 3600.0
 #: latest is always announced: one held back is let out when the interval is up, and by
 #: ``flush()`` (the job's end) at once.
 PROGRESS_ANNOUNCE_EVERY = 0.1
+
+
+class JobCancelled(Exception):  # noqa: N818 - the contract's name
+    """Raised inside a job whose cancel was requested (``cancel_job``), by its next progress or
+    status write or ``status.check_cancelled()``; the job ends ``cancelled``, never retried."""
 
 
 def store_write(store: JobStore, job_id: str, change: Write) -> bool:
@@ -175,6 +181,17 @@ class JobStatus:
         self._lock = threading.RLock()
         self._pending = _Pending()
         self._last_write: float | None = None
+        #: Set on the handle a running job writes through (see ``run_by``).
+        self._running = False
+        self._cancel_seen = False
+        self.deadline: float | None = None
+
+    def run_by(self, timeout: float | None) -> JobStatus:
+        """Make this the handle of the job's run: its writes raise JobCancelled once the
+        cancel was requested, and TaskTimeout past ``timeout`` seconds from now."""
+        self._running = True
+        self.deadline = time.monotonic() + timeout if timeout else None
+        return self
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -237,6 +254,7 @@ class JobStatus:
     is_working = property(lambda self: self.status == "working")
     is_completed = property(lambda self: self.status == "completed")
     is_failed = property(lambda self: self.status == "failed")
+    is_cancelled = property(lambda self: self.status == "cancelled")
     is_interrupted = property(lambda self: self.status == "interrupted")
     is_finished = property(lambda self: self.status in FINISHED, doc="It will not change again.")
 
@@ -268,6 +286,24 @@ class JobStatus:
         if done <= 0 or elapsed <= 0:
             return None
         return now + dt.timedelta(seconds=max(rec["total"] - rec["progress"], 0) * elapsed / done)
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Whether ``cancel_job`` asked the job to stop (inside the job: seen within a second)."""
+        return self._cancel_seen or self.record.get("cancel_requested_at") is not None
+
+    def cancel_seen(self) -> None:
+        """The job's cancel was requested (the lease monitor saw it in the store)."""
+        self._cancel_seen = True
+
+    def check_cancelled(self) -> None:
+        """Inside a job: raise JobCancelled if its cancel was requested, and Huey's
+        TaskTimeout if it ran past its ``timeout``. A job that writes progress needs no call
+        of its own: every write checks."""
+        if self.cancel_requested:
+            raise JobCancelled(f"job {self.id} was cancelled")
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise TaskTimeout(f"job {self.id} ran past its timeout")
 
     def __getitem__(self, key: str) -> Any:
         if key in self.record["fields"]:
@@ -301,6 +337,7 @@ class JobStatus:
             "enqueued_at": _iso(rec["enqueued_at"]),
             "started_at": _iso(rec["started_at"]),
             "finished_at": _iso(rec["finished_at"]),
+            "cancel_requested_at": _iso(rec.get("cancel_requested_at")),
             "estimated_finish_at": _iso(self.estimated_finish_at),
         }
         data.update(rec["fields"])
@@ -360,6 +397,8 @@ class JobStatus:
     def _change(
         self, values: dict[str, Any], fields: dict[str, Any], increment: int, *, throttled: bool
     ) -> None:
+        if self._running:
+            self.check_cancelled()
         with self._lock:
             self._pending.add(values, fields, increment)
             rec = self.record

@@ -19,10 +19,23 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 #: Every state a job can be in. ``interrupted``: its consumer died while it ran;
-#: ``revoked``: revoked or cancelled before it ran; ``expired``: its Huey ``expires`` passed.
-STATUSES = ("queued", "working", "completed", "failed", "interrupted", "revoked", "expired")
+#: ``revoked``: revoked in Huey before it ran; ``expired``: its Huey ``expires`` passed;
+#: ``cancelled``: stopped by ``cancel_job``, before or while it ran.
+STATUSES = (
+    "queued",
+    "working",
+    "completed",
+    "failed",
+    "cancelled",
+    "interrupted",
+    "revoked",
+    "expired",
+)
 #: States a job does not leave on its own.
-FINISHED = frozenset({"completed", "failed", "interrupted", "revoked", "expired"})
+FINISHED = frozenset({"completed", "failed", "cancelled", "interrupted", "revoked", "expired"})
+#: Conditions a write may be given (``Write.guard``): the job's status is ``queued``, is
+#: ``working``, or is not finished (``open``: no status yet, queued or working).
+GUARDS = ("queued", "working", "open")
 
 #: Errors that mean the store cannot be reached for now (Redis restarting, a network blip). A
 #: running job keeps such writes in memory and stores them once the store answers again.
@@ -44,8 +57,9 @@ def with_backoff(attempt: Callable[[], bool], wait: float) -> bool:
 
 
 #: A status as a store returns it. Keys: id, task, owner_id, status, progress, total, attempts,
-#: enqueued_at, started_at, finished_at, updated_at (aware UTC datetimes or None), rate_since,
-#: rate_base, expires_in, fields (the custom fields, a dict of JSON values).
+#: enqueued_at, started_at, finished_at, updated_at, cancel_requested_at (aware UTC datetimes
+#: or None), cancelled_by (who asked to cancel: a user id or None), rate_since, rate_base,
+#: expires_in, fields (the custom fields, a dict of JSON values).
 Record = dict[str, Any]
 
 
@@ -63,6 +77,8 @@ def empty_record(job_id: str) -> Record:
         "started_at": None,
         "finished_at": None,
         "updated_at": None,
+        "cancel_requested_at": None,
+        "cancelled_by": None,
         "rate_since": None,
         "rate_base": 0,
         "expires_in": None,
@@ -76,12 +92,14 @@ class Write:
     Redis round trip).
 
     ``values`` sets standard fields (status, progress, total, enqueued_at, started_at,
-    finished_at; None clears); ``keep`` sets them only where unset; ``increment`` is added to
-    progress after ``values``; ``fields`` sets custom fields. ``create_only`` applies the write
-    only if the job has no status yet. ``attempt`` counts one more execution; ``rebase``
-    measures the rate from now and the resulting progress; ``lease`` ``"take"`` starts the
-    heartbeat lease, ``"drop"`` ends it. Every write renews the expiry: ``expires_in`` seconds
-    from ``now``. ``task`` and ``owner_id`` name the job if the write creates it.
+    finished_at, cancel_requested_at, cancelled_by; None clears); ``keep`` sets them only where
+    unset; ``increment`` is added to progress after ``values``; ``fields`` sets custom
+    fields. ``create_only`` applies the write only if the job has no status yet; ``guard``
+    only if its status is as named (see ``GUARDS``). ``attempt`` counts one more execution;
+    ``rebase`` measures the rate from now and the resulting progress; ``lease`` ``"take"``
+    starts the heartbeat lease, ``"drop"`` ends it. Every write renews the expiry:
+    ``expires_in`` seconds from ``now``. ``task`` and ``owner_id`` name the job if the write
+    creates it.
     """
 
     now: dt.datetime
@@ -93,6 +111,7 @@ class Write:
     increment: int = 0
     fields: dict[str, Any] = field(default_factory=dict)
     create_only: bool = False
+    guard: str | None = None
     attempt: bool = False
     rebase: bool = False
     lease: str | None = None
@@ -113,9 +132,10 @@ class JobStore:
     name = "base"
 
     def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
-        """Apply one change. Returns whether it was applied (False only when ``create_only``
-        found the job already there); with ``returning``, the record as the change left it
-        (None if not applied), read in the same transaction or round trip."""
+        """Apply one change. Returns whether it was applied (False when ``create_only``
+        found the job already there, or its ``guard`` did not hold); with ``returning``, the
+        record as the change left it (None if not applied), read in the same transaction or
+        round trip."""
         raise NotImplementedError
 
     def read_many(
@@ -141,6 +161,10 @@ class JobStore:
 
     def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:
         """Renew the leases still held among these jobs (id -> expires_in), in one round trip."""
+        raise NotImplementedError
+
+    def cancel_requests(self, job_ids: Iterable[str]) -> set[str]:
+        """Which of these jobs have had their cancel requested, in one round trip."""
         raise NotImplementedError
 
     def stale(self, before: dt.datetime, limit: int = 100) -> builtins.list[str]:

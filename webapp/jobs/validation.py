@@ -12,7 +12,7 @@ MAX_FIELD_BYTES = 64 * 1024
 RESERVED = frozenset(
     {
         "id", "task", "owner_id", "attempts", "enqueued_at", "started_at", "finished_at",
-        "estimated_finish_at", "serialized_job", "exception",
+        "estimated_finish_at", "serialized_job", "exception", "cancel_requested_at",
     }
 )  # fmt: skip
 

@@ -2,15 +2,17 @@
 
 Public API: ``start_operation``, ``retry_operation``, ``rerun_action``, the models
 ``Operation`` and ``Action``, ``ActionContext`` (the ``action`` every action receives), the
-``operation_changed`` signal, ``reap_expired_actions`` (the reaper, callable directly) and the
-admin queries in ``webapp.operations.queries``. Importing the package registers the
+``operation_changed`` signal, ``reap_expired_actions`` (the reaper, callable directly),
+``cancel_operation`` and ``OperationCancelled`` (what ``action.check_cancelled()`` raises), and
+the admin queries in ``webapp.operations.queries``. Importing the package registers the
 action-runner task and the reaper periodic task.
 """
 
-from webapp.operations.context import ActionContext
-from webapp.operations.models import ACTIVE_STATES, STATES, Action, Operation
+from webapp.operations.context import ActionContext, OperationCancelled
+from webapp.operations.models import ACTIVE_STATES, CANCELLED, STATES, Action, Operation
 from webapp.operations.signals import operation_changed
 from webapp.operations.transitions import (
+    cancel_operation,
     reap_expired_actions,
     rerun_action,
     retry_operation,
@@ -20,10 +22,13 @@ from webapp.operations.transitions import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "CANCELLED",
     "STATES",
     "Action",
     "ActionContext",
     "Operation",
+    "OperationCancelled",
+    "cancel_operation",
     "operation_changed",
     "reap_expired_actions",
     "rerun_action",

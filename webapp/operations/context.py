@@ -1,15 +1,23 @@
-"""The object an action receives: the operation's globals, jumps, and its idempotency key."""
+"""The object an action receives: the operation's globals, jumps, its idempotency key, and
+whether it should stop (its operation was cancelled, or it ran past its timeout)."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
+from huey.exceptions import TaskTimeout
+
 from webapp.operations.models import COMPLETED, short_name
 from webapp.operations.spec import check_json, import_path
+
+
+class OperationCancelled(Exception):  # noqa: N818 - the contract's name
+    """Raised by ``action.check_cancelled()`` once the action's operation was cancelled."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,10 @@ class ActionContext:
     An action may run more than once if its consumer dies mid-run (its lease expires and the
     reaper resumes it): make side effects idempotent, or key them with ``idempotency_key``,
     which is the same for every attempt of this action.
+
+    A long action should call ``check_cancelled()`` now and then (or read
+    ``cancel_requested``): it raises OperationCancelled once the operation was cancelled, and
+    Huey's TaskTimeout once the attempt ran past its ``timeout``.
     """
 
     operation_id: int
@@ -58,11 +70,33 @@ class ActionContext:
     #: run records (read when the run was claimed; the lease keeps them true).
     attempts_left: int = 0
     retry_delay: float = 0.0
+    #: Seconds this attempt may run (None: no limit), from when it was claimed.
+    timeout: float | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     jump_target: ActionRef | None = None
+    #: Set by this process's heartbeat: the operation was cancelled; another run took the lease.
+    cancel_requested: bool = field(default=False, init=False)
+    lease_lost: bool = field(default=False, init=False)
 
     def __post_init__(self, globals_: Mapping[str, Any]) -> None:
         self._globals = copy.deepcopy(dict(globals_))
+        self.deadline = time.monotonic() + self.timeout if self.timeout else None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def check_cancelled(self) -> None:
+        """Raise OperationCancelled if the operation was cancelled (seen within
+        ``BEACON_CANCEL_POLL`` seconds), TaskTimeout if this attempt ran past its timeout."""
+        if self.cancel_requested:
+            raise OperationCancelled(f"operation {self.operation_id} was cancelled")
+        if self.timed_out:
+            raise TaskTimeout(f"{self.short_name} ran past its timeout of {self.timeout:g} s")
+
+    @property
+    def short_name(self) -> str:
+        return short_name(self.name)
 
     @property
     def action_id(self) -> int:

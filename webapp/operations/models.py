@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,9 +18,11 @@ RUNNING = "running"
 WAITING = "waiting"
 COMPLETED = "completed"
 FAILED = "failed"
+#: Stopped by cancel_operation: final (an operation), or not to run (its next action).
+CANCELLED = "cancelled"
 
 #: Operation and action states, in the order the admin lists them.
-STATES = (PENDING, WAITING, RUNNING, COMPLETED, FAILED)
+STATES = (PENDING, WAITING, RUNNING, COMPLETED, FAILED, CANCELLED)
 #: States of an operation that still has work to do.
 ACTIVE_STATES = (PENDING, WAITING, RUNNING)
 
@@ -81,6 +83,7 @@ class Operation(ActivityStatusable, Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     actions: Mapped[list[Action]] = relationship(
         back_populates="operation",
@@ -135,6 +138,8 @@ class Action(Model):
     name: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(20), default=PENDING)
     perform_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Seconds an attempt may run before it fails with a timeout (None: no limit).
+    timeout: Mapped[float | None] = mapped_column(Float)
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     # Attempts left before the operation fails; reset by retry_operation.
     attempts_left: Mapped[int] = mapped_column(Integer, default=1)

@@ -7,6 +7,7 @@ classmethod, importable by that path.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib
@@ -24,7 +25,7 @@ MAX_NAME = 255
 MAX_BRANCH = 100
 MAX_KEY = 255
 MAX_GLOBALS_BYTES = 256 * 1024
-ACTION_OPTIONS = frozenset({"perform_at"})
+ACTION_OPTIONS = frozenset({"perform_at", "timeout"})
 _BRANCH_RE = re.compile(r"[A-Za-z0-9_.-]+")
 #: Most attempts an action may be given, and the longest delay (ten years): beyond them a
 #: number is a mistake, and would not fit the columns or the calendar.
@@ -38,6 +39,7 @@ class ActionSpec:
     position: int
     path: str
     perform_at: dt.datetime | None
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,22 @@ def _action_spec(branch: str, position: int, entry: Any) -> ActionSpec:
             raise ValueError(f"{where} options must be a dict, got {options!r:.80}")
         unknown = sorted(set(options) - ACTION_OPTIONS)
         if unknown:
-            raise ValueError(f"{where} has unknown option(s) {unknown}; allowed: perform_at")
+            raise ValueError(
+                f"{where} has unknown option(s) {unknown}; allowed: {sorted(ACTION_OPTIONS)}"
+            )
     perform_at = check_time(options.get("perform_at"), f"{where} perform_at")
-    return ActionSpec(branch, position, import_path(entry), perform_at)
+    timeout = check_timeout(options.get("timeout"), f"{where} timeout")
+    return ActionSpec(branch, position, import_path(entry), perform_at, timeout)
+
+
+def check_timeout(value: Any, where: str) -> float | None:
+    """A timeout in seconds (above 0), or None for none."""
+    if value is None:
+        return None
+    seconds = float(_check_number(value, where, maximum=MAX_DELAY))
+    if seconds <= 0:
+        raise ValueError(f"{where} must be above 0 seconds, got {value!r}")
+    return seconds
 
 
 def check_branches(branches: Any) -> tuple[ActionSpec, ...]:
@@ -193,6 +208,7 @@ def params_hash(globals_: dict, actions: tuple[ActionSpec, ...]) -> str:
     """What makes two starts "the same": the globals and the branches with their options."""
     branches = [
         [a.branch, a.position, a.path, a.perform_at.isoformat() if a.perform_at else None]
+        + ([a.timeout] if a.timeout is not None else [])
         for a in actions
     ]
     return hashlib.sha256(encode({"globals": globals_, "branches": branches}).encode()).hexdigest()
@@ -210,6 +226,7 @@ def check_start(
     retries: Any,
     retry_delay: Any,
     now: dt.datetime,
+    timeout: Any = None,
 ) -> OperationSpec:
     """Every argument of start_operation checked and normalized; ValueError on the first bad one."""
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
@@ -224,6 +241,12 @@ def check_start(
     if size > MAX_GLOBALS_BYTES:
         raise ValueError(f"globals are {size} bytes as JSON (max {MAX_GLOBALS_BYTES})")
     actions = check_branches(branches)
+    default_timeout = check_timeout(timeout, "timeout")
+    if default_timeout is not None:
+        actions = tuple(
+            a if a.timeout is not None else dataclasses.replace(a, timeout=default_timeout)
+            for a in actions
+        )
     if delay is not None and eta is not None:
         raise ValueError("pass delay or eta, not both")
     start_at = check_time(eta, "eta")

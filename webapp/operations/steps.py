@@ -22,7 +22,9 @@ from sqlalchemy import BindParameter, Select, Table, Update, bindparam, func, or
 from webapp.database import UTCDateTime
 from webapp.operations.models import (
     ACTIVE_STATES,
+    CANCELLED,
     COMPLETED,
+    FAILED,
     PENDING,
     RUNNING,
     WAITING,
@@ -66,12 +68,27 @@ def params(**values: Any) -> dict[str, Any]:
     return {f"set_{name}": value for name, value in values.items()}
 
 
+#: Which operation row a transition may change, besides ``aid`` being its next action:
+#: ``active`` while it has work to do (a cancelled operation takes no more transitions);
+#: ``failed`` while it is failed (a retry); ``cancelled`` once it is (a run settled after).
+OPERATION_GUARDS = {
+    "active": lambda: OPERATION.c.state.in_(ACTIVE_STATES),
+    "failed": lambda: OPERATION.c.state == FAILED,
+    "cancelled": lambda: OPERATION.c.state == CANCELLED,
+}
+
+
 @lru_cache(maxsize=32)
-def set_operation(columns: tuple[str, ...]) -> Update:
-    """Set ``columns`` of operation ``op_id`` while ``aid`` is its next action."""
+def set_operation(columns: tuple[str, ...], guard: str = "active") -> Update:
+    """Set ``columns`` of operation ``op_id`` while ``aid`` is its next action and its
+    ``guard`` holds (see ``OPERATION_GUARDS``)."""
     return (
         update(OPERATION)
-        .where(OPERATION.c.id == bindparam("op_id"), OPERATION.c.next_action_id == bindparam("aid"))
+        .where(
+            OPERATION.c.id == bindparam("op_id"),
+            OPERATION.c.next_action_id == bindparam("aid"),
+            OPERATION_GUARDS[guard](),
+        )
         .values(updated_at=_now(), **_set(OPERATION, columns))
     )
 
@@ -86,9 +103,11 @@ def set_action(guard: str, columns: tuple[str, ...]) -> Update:
     )
 
 
-def operation_write(values: Mapping[str, Any], **keys: Any) -> tuple[Update, dict[str, Any]]:
-    """The statement and parameters that set ``values`` on the operation."""
-    return set_operation(tuple(sorted(values))), {**keys, **params(**values)}
+def operation_write(
+    values: Mapping[str, Any], *, guard: str = "active", **keys: Any
+) -> tuple[Update, dict[str, Any]]:
+    """The statement and parameters that set ``values`` on the operation, under ``guard``."""
+    return set_operation(tuple(sorted(values)), guard), {**keys, **params(**values)}
 
 
 def action_write(
@@ -140,7 +159,7 @@ def claim_action() -> Update:
 @lru_cache(maxsize=1)
 def operation_actions() -> Select:
     """What the action is told about its operation's actions (jumps, the next action)."""
-    names = "id branch position name state perform_at attempts_count attempts_left"
+    names = "id branch position name state perform_at attempts_count attempts_left timeout"
     return (
         select(*_columns(ACTION, names))
         .where(ACTION.c.operation_id == bindparam("op_id"))
@@ -183,4 +202,50 @@ def complete_action() -> Update:
             run_order=last,
             jumped_to_id=bindparam("jump_id"),
         )
+    )
+
+
+@lru_cache(maxsize=1)
+def renew_leases() -> Update:
+    """Extend the leases these ``tokens`` still hold to ``expires``; returns their holders."""
+    return (
+        update(ACTION)
+        .where(
+            ACTION.c.state == RUNNING,
+            ACTION.c.lease_holder.in_(bindparam("tokens", expanding=True)),
+        )
+        .values(lease_expires_at=bindparam("expires", type_=UTCDateTime()))
+        .returning(ACTION.c.lease_holder)
+    )
+
+
+@lru_cache(maxsize=1)
+def cancelled_among() -> Select:
+    """Which of the operations ``op_ids`` are cancelled."""
+    return select(OPERATION.c.id).where(
+        OPERATION.c.id.in_(bindparam("op_ids", expanding=True)), OPERATION.c.state == CANCELLED
+    )
+
+
+@lru_cache(maxsize=1)
+def cancel_operation() -> Update:
+    """Cancel operation ``op_id`` unless it has finished (completed or cancelled)."""
+    return (
+        update(OPERATION)
+        .where(
+            OPERATION.c.id == bindparam("op_id"),
+            OPERATION.c.state.in_((*ACTIVE_STATES, FAILED)),
+        )
+        .values(state=CANCELLED, cancelled_at=_now(), updated_at=_now())
+        .returning(*_columns(OPERATION, "name owner_id next_action_id"))
+    )
+
+
+@lru_cache(maxsize=1)
+def cancel_next_action() -> Update:
+    """The next action of a cancelled operation, if it is not running: it will not run."""
+    return (
+        update(ACTION)
+        .where(ACTION.c.id == bindparam("aid"), ACTION.c.state.in_((PENDING, WAITING, FAILED)))
+        .values(state=CANCELLED, lease_holder=None, lease_expires_at=None)
     )

@@ -1,11 +1,14 @@
 """Every state change of an operation, each one function and one transaction, with the
-Huey tasks beside them: start, claim, complete, fail, reap, retry.
+Huey tasks beside them: start, claim, complete, fail, reap, retry, cancel.
 
 An action run takes the action's lease with one conditional UPDATE: only a pending or
 waiting action that is its operation's next action, and is due, can be taken, so two
-consumers never run it at once and a stray or duplicate task does nothing. Each write a run
-makes afterwards is conditional on its lease token: a run whose lease was taken over (its
-consumer looked dead) records nothing. The lease lasts ``BEACON_ACTION_LEASE`` seconds.
+consumers never run it at once and a stray or duplicate task does nothing. The lease lasts
+``BEACON_ACTION_LEASE`` seconds and is renewed while the action runs (``leases``). Each write
+a run makes afterwards is conditional on its lease token: the end of a run whose lease was
+taken over (its consumer stalled for the whole lease) is refused, and the refusal recorded.
+A cancelled operation takes no more transitions: its running action, when it ends, is only
+settled (completed or cancelled), and nothing runs after it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from flask import current_app
 from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,10 +32,12 @@ from sqlalchemy.orm import selectinload
 from webapp.activity import WriteTransaction, periodic_task, record_activity, write_transaction
 from webapp.database import begin_write, check_id, utcnow
 from webapp.extensions import db, huey
-from webapp.operations import steps
+from webapp.operations import leases, steps
 from webapp.operations.context import ActionContext, ActionRef
+from webapp.operations.leases import lease_seconds
 from webapp.operations.models import (
     ACTIVE_STATES,
+    CANCELLED,
     COMPLETED,
     FAILED,
     MAIN,
@@ -62,10 +66,6 @@ REAP_BATCH = 200
 ActionEntry = Callable[..., Any] | str | tuple[Callable[..., Any] | str, Mapping[str, Any]]
 
 
-def lease_seconds() -> dt.timedelta:
-    return dt.timedelta(seconds=current_app.config["BEACON_ACTION_LEASE"])
-
-
 def start_operation(
     name: str,
     globals: Mapping[str, Any] | None = None,  # noqa: A002 - the contract's name
@@ -77,6 +77,7 @@ def start_operation(
     idempotency_key: str | None = None,
     retries: int = 3,
     retry_delay: float = 10,
+    timeout: float | None = None,
 ) -> Operation:
     """Create an operation and enqueue its first action; return it (or the existing one).
 
@@ -85,7 +86,8 @@ def start_operation(
     ``call(action)`` classmethod), or its import path, or ``(action, {"perform_at": when})``.
     The first action is enqueued now, after ``delay`` seconds, or at ``eta`` (aware datetime).
     Each action is attempted ``retries + 1`` times, ``retry_delay`` seconds apart, before the
-    operation fails.
+    operation fails. ``timeout``: seconds an attempt of each action may run (an action's own
+    ``(action, {"timeout": s})`` wins); past it the attempt fails with Huey's TaskTimeout.
 
     Idempotent: the same name + globals + branches returns the existing operation, whatever
     its state; with an ``idempotency_key``, the same name + key does (and reusing a key with
@@ -103,6 +105,7 @@ def start_operation(
         retries=retries,
         retry_delay=retry_delay,
         now=utcnow(),
+        timeout=timeout,
     )
     begin_write(db.session)  # it reads, then writes what it read
     _check_owner(spec.owner_id)
@@ -171,6 +174,7 @@ def _insert(spec: OperationSpec) -> Operation:
             position=a.position,
             name=a.path,
             perform_at=a.perform_at,
+            timeout=a.timeout,
             state=PENDING,
             attempts_left=spec.retries + 1,
         )
@@ -326,12 +330,14 @@ def retry_operation(op_id: int) -> Operation:
     now = utcnow()
     op = OperationSubject(op_id, row.op_name, row.owner_id)
     again = queued(row.perform_at, row.start_at, now)
-    keys = {"op_id": op_id, "aid": next_id, "now": now}
+    keys: dict[str, Any] = {"op_id": op_id, "aid": next_id, "now": now}
     done = commit_transition(
         op,
         again["state"],
         [
-            steps.operation_write({"state": again["state"], "failed_at": None}, **keys),
+            steps.operation_write(
+                {"state": again["state"], "failed_at": None}, guard="failed", **keys
+            ),
             steps.action_write(
                 "seen",
                 {**again, "attempts_left": row.retries + 1},
@@ -384,7 +390,8 @@ def next_after(actions: Sequence[Step], current: Step, jump: Step | None) -> Ste
 
 def complete_action(action: ActionContext, token: str) -> bool:
     """Record a completed run, its globals and the next-action pointer in one transaction,
-    then enqueue the next action. False if the lease was lost (another run took over).
+    then enqueue the next action. False if the lease was lost (another run took over) or the
+    operation was cancelled.
 
     While this run holds the lease no other action of the operation runs, so the actions as
     the claim read them still hold: the next action is chosen from them.
@@ -396,7 +403,7 @@ def complete_action(action: ActionContext, token: str) -> bool:
         jump = None  # jump_to refuses completed targets; never run an action twice
     nxt = next_after(action.actions, current, jump)
     op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
-    keys = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
+    keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
     moved: dict[str, Any] = {"next_action_id": nxt.id if nxt is not None else None}
     if action.changes:
         moved["globals"] = action.globals
@@ -417,22 +424,20 @@ def complete_action(action: ActionContext, token: str) -> bool:
         steps.operation_write(moved, **keys),
         (steps.complete_action(), {**keys, "jump_id": jump.id if jump is not None else None}),
     ]
-    if commit_transition(op, state, writes, records, run_next):
-        return True
-    log.warning("action %s lost its lease before completing; not recorded", action.id)
-    return False
+    return commit_transition(op, state, writes, records, run_next)
 
 
 def fail_action(
     action: ActionContext, token: str, error: str, trace: str
 ) -> tuple[bool, float] | None:
     """Record a failed attempt: error, trace, time. The operation fails when no attempts are
-    left. Returns (final, retry_delay), or None if the lease was lost."""
+    left. Returns (final, retry_delay), or None if the lease was lost or the operation was
+    cancelled."""
     now = utcnow()
     final = action.attempts_left <= 0
     retry_at = now + dt.timedelta(seconds=action.retry_delay)
     op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
-    keys = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
+    keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
     failed = {
         "state": FAILED if final else PENDING,
         "error_message": error,
@@ -450,7 +455,6 @@ def fail_action(
     records = _failure(op, short_name(action.name), action.attempt, error, final)
     if commit_transition(op, FAILED if final else PENDING, writes, records):
         return final, action.retry_delay
-    log.warning("action %s lost its lease before failing; not recorded", action.id)
     return None
 
 
@@ -483,7 +487,7 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
     ):
         return False
     op = OperationSubject(row.op_id, row.op_name, row.owner_id)
-    keys = {"op_id": op.id, "aid": action_id, "now": now}
+    keys: dict[str, Any] = {"op_id": op.id, "aid": action_id, "now": now}
     seen = {"seen_state": row.state, "seen_expiry": seen_expiry}
     records: list[Record] = []
     values = queued(row.perform_at, row.start_at, now)
@@ -502,6 +506,85 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
         steps.action_write("seen", values, **keys, **seen),
     ]
     return commit_transition(op, moved["state"], writes, records, run_next)
+
+
+# -- cancel: an operation stopped for good ----------------------------------------------------
+
+
+def cancel_operation(op_id: int, *, by_user_id: int | None = None) -> Operation:
+    """Cancel an operation: it becomes ``cancelled`` (final: retry_operation refuses it), its
+    next action does not run (a pending, waiting or failed one is ``cancelled``), and a running
+    one sees ``action.cancel_requested`` within ``BEACON_CANCEL_POLL`` seconds; what completed
+    stays completed. Records ``operation.cancelled`` for the owner (its value names who
+    cancelled it). A finished (completed or cancelled) or unknown operation: ValueError."""
+    check_id(op_id, "operation id")
+    if by_user_id is not None:
+        check_id(by_user_id, "by_user_id")
+    with write_transaction() as tx:
+        row = tx.execute(steps.cancel_operation(), {"op_id": op_id, "now": utcnow()}).first()
+        if row is not None:
+            op = OperationSubject(op_id, row.name, row.owner_id)
+            if row.next_action_id is not None:
+                tx.execute(steps.cancel_next_action(), {"aid": row.next_action_id})
+            value = {"by_user_id": by_user_id}
+            activity(op, "cancelled", value, f"Operation {op.name} cancelled", tx=tx)
+    if row is None:
+        state = db.session.execute(
+            select(Operation.state).where(Operation.id == op_id)
+        ).scalar_one_or_none()
+        db.session.rollback()
+        if state is None:
+            raise ValueError(f"unknown operation {op_id}")
+        raise ValueError(f"operation {op_id} is {state}: it has finished, nothing to cancel")
+    announce(op_id, CANCELLED, row.name)
+    return load_operation(op_id)
+
+
+def _settled(
+    action: ActionContext, token: str, error: str | None, *, completed: bool = False
+) -> str | None:
+    """End the run of an action whose operation was cancelled, while it holds the lease:
+    ``completed`` (its work is done, and stays recorded) or ``cancelled``; nothing runs after
+    it. None if the operation is not cancelled or the lease was lost."""
+    now = utcnow()
+    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
+    cancelled = steps.operation_write({}, guard="cancelled", **keys)
+    if completed:
+        end = (steps.complete_action(), {**keys, "jump_id": None})
+        record = ("action_completed", True, f"{op.name}: {action.short_name} completed", True)
+    else:
+        values: dict[str, Any] = {
+            "state": CANCELLED,
+            "lease_holder": None,
+            "lease_expires_at": None,
+        }
+        if error is not None:
+            values.update(error_message=error, errored_at=now)
+        end = steps.action_write("lease", values, **keys)
+        record = ("action_cancelled", False, f"{op.name}: {action.short_name} cancelled", True)
+    if commit_transition(op, CANCELLED, [cancelled, end], [record]):
+        return COMPLETED if completed else CANCELLED
+    return None
+
+
+def _refused(action: ActionContext, what: str) -> None:
+    """Record (system, private) that a run's end was refused: its lease had been taken over."""
+    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    message = (
+        f"{op.name}: {action.short_name} ended after its lease was lost to another run; "
+        f"{what} was not recorded"
+    )
+    log.warning("action %s: %s", action.id, message)
+    record_activity(
+        "operation.lease_lost",
+        {"action_id": action.id, "attempt": action.attempt},
+        message[:2000],
+        subject=op,
+        user_id=op.owner_id,
+        system=True,
+        private=True,
+    )
 
 
 # -- the runner: claim, run, and the reaper's pass ----------------------------------------------
@@ -548,32 +631,56 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
         start_at=op.start_at,
         attempts_left=me.attempts_left,
         retry_delay=op.retry_delay,
+        timeout=me.timeout,
     )
     announce(op.id, RUNNING, op.name)
     return action
 
 
 def run(action_id: int, task: Any = None) -> str:
-    """Claim, run and record one action: "completed", "failed", "retrying", or "skipped"."""
+    """Claim, run and record one action: "completed", "cancelled" (its operation was), or
+    "skipped" (not ours to run, or its end was refused: the lease was lost). A failed attempt
+    raises, after setting whether Huey retries it."""
     token = lease_token()
     action = claim_action(action_id, token)
     if action is None:
         return "skipped"
+    leases.running.track(token, action)
+    try:
+        return _run_claimed(action, token, task)
+    finally:
+        leases.running.untrack(token)
+
+
+def _run_claimed(action: ActionContext, token: str, task: Any) -> str:
     try:
         callable_for(action.name)(action)
+        if action.timed_out:  # a result past its timeout is not one: the attempt failed
+            action.check_cancelled()
     except Exception as exc:
-        trace = traceback.format_exc()
-        error = "".join(traceback.format_exception_only(exc)).strip()
         db.session.rollback()  # whatever the action left unflushed goes with it
-        outcome = fail_action(action, token, error, trace)
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        outcome = None
+        if not action.cancel_requested:
+            outcome = fail_action(action, token, error, traceback.format_exc())
+        if outcome is None:  # the operation was cancelled, or the lease lost
+            ended = _settled(action, token, error)
+            if ended is None:
+                _refused(action, f"its failure ({error})")
+            if task is not None:
+                task.retries = 0
+            if ended is not None:
+                return ended
+            raise
         if task is not None:
             # The database decides whether Huey retries, whatever the task was enqueued with.
-            final = outcome is None or outcome[0]
+            final, task.retry_delay = outcome
             task.retries = 0 if final else max(task.retries, 1)
-            if outcome is not None:
-                task.retry_delay = outcome[1]
         raise
-    return "completed" if complete_action(action, token) else "skipped"
+    if complete_action(action, token) or _settled(action, token, None, completed=True):
+        return "completed"
+    _refused(action, "its completion")
+    return "skipped"
 
 
 @huey.task(context=True, name="operations.run_action", priority=ACTION_PRIORITY)

@@ -1,0 +1,134 @@
+"""Long-running actions: the lease is renewed while an action runs, so the reaper never
+resumes a live run; cancel_operation stops an operation mid-action; a timeout fails the
+attempt, which is retried."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.operations import actions as A
+from tests.operations.actions import calls
+from tests.operations.helpers import action_of, fresh, start, wait_for_state
+from tests.support.queue import running_consumer, wait_until
+from webapp.operations import cancel_operation, reap_expired_actions, retry_operation
+
+LEASE = 0.4
+
+
+@pytest.fixture
+def app_settings() -> dict:
+    return {"BEACON_ACTION_LEASE": LEASE, "BEACON_CANCEL_POLL": 0.1}
+
+
+def _reaping(app, stop: threading.Event, every: float = 0.25) -> threading.Thread:
+    def loop() -> None:
+        with app.app_context():
+            while not stop.wait(every):
+                reap_expired_actions()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_an_action_running_five_leases_long_runs_once_and_completes(app, ctx, log):
+    op_id = start(
+        "t.long",
+        {"log": str(log), "seconds": 5 * LEASE},
+        {"main": [A.step_a, A.sleep_seconds, A.step_c]},
+    )
+    stop = threading.Event()
+    reaper = _reaping(app, stop)
+    try:
+        with running_consumer():
+            op = wait_for_state(op_id, "completed")
+    finally:
+        stop.set()
+        reaper.join()
+    assert calls(log) == ["a", "long-start", "long-end", "c"]
+    assert action_of(op, "sleep_seconds").attempts_count == 1
+
+
+def test_an_operation_cancelled_mid_action_runs_nothing_after_and_refuses_retry(ctx, log):
+    op_id = start(
+        "t.cancel", {"log": str(log)}, {"main": [A.step_a, A.work_until_cancelled, A.step_c]}
+    )
+    with running_consumer():
+        wait_until(lambda: "work-start" in calls(log), message="the long action to start")
+        asked = time.monotonic()
+        op = cancel_operation(op_id)
+        assert op.state == "cancelled"
+        wait_until(
+            lambda: action_of(fresh(op_id), "work_until_cancelled").state == "cancelled",
+            message="the running action to stop",
+        )
+        took = time.monotonic() - asked
+        time.sleep(0.3)
+    op = fresh(op_id)
+    assert took < 1.0
+    assert calls(log) == ["a", "work-start"]
+    assert [a.state for a in op.actions] == ["completed", "cancelled", "pending"]
+    with pytest.raises(ValueError, match="cancelled"):
+        retry_operation(op_id)
+    with pytest.raises(ValueError, match="finished"):
+        cancel_operation(op_id)
+    keys = [a.key for a in op.activities()]
+    assert "operation.cancelled" in keys
+
+
+def test_a_queued_operation_cancelled_never_runs(ctx, log):
+    op_id = start("t.cancel-queued", {"log": str(log)}, {"main": [A.step_a]}, delay=60)
+    op = cancel_operation(op_id, by_user_id=None)
+    assert op.state == "cancelled" and op.actions[0].state == "cancelled"
+    assert reap_expired_actions() == 0
+
+
+def test_a_timed_out_action_is_failed_and_retried(ctx, log):
+    op_id = start(
+        "t.timeout",
+        {"log": str(log), "seconds": 0.5},
+        {"main": [(A.sleep_seconds, {"timeout": 0.2})]},
+        retries=1,
+        retry_delay=0,
+    )
+    with running_consumer():
+        op = wait_for_state(op_id, "failed")
+    action = op.actions[0]
+    assert calls(log) == ["long-start", "long-end"] * 2
+    assert action.attempts_count == 2 and "TaskTimeout" in action.error_message
+
+
+def test_a_timeout_option_of_the_operation_applies_to_each_action(ctx, log):
+    op_id = start("t.timeouts", {"log": str(log)}, {"main": [A.step_a, A.step_b]}, timeout=30)
+    assert [a.timeout for a in fresh(op_id).actions] == [30.0, 30.0]
+    with pytest.raises(ValueError, match="timeout"):
+        start("t.bad", {}, {"main": [A.step_a]}, timeout=0)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_action_is_resumed_after_the_lease_window_not_before(
+    ctx, backend, processes, log, tmp_path
+):
+    lease = 1.5
+    env = {**backend.env(), "BEACON_ACTION_LEASE": str(lease)}
+    op_id = start(
+        "t.kill", {"log": str(log), "seconds": 5 * lease}, {"main": [A.sleep_seconds, A.step_c]}
+    )
+    doomed = processes.consumer(env, workers=1, log=tmp_path / "doomed.log")
+    wait_until(lambda: "long-start" in calls(log), message="the long action to start")
+    time.sleep(2 * lease)  # renewed meanwhile: never reaped while it runs
+    assert reap_expired_actions() == 0
+    processes.kill(doomed, signal.SIGKILL)
+    killed_at = time.monotonic()
+    wait_until(lambda: reap_expired_actions() == 1, timeout=3 * lease, message="the reaper")
+    waited = time.monotonic() - killed_at
+    # Renewed every third of the lease: at least two thirds of it were left at the kill.
+    assert waited >= lease * 2 / 3 - 0.1, f"resumed {waited:.2f} s after the kill"
+    processes.consumer(env, workers=1, log=tmp_path / "survivor.log")
+    op = wait_for_state(op_id, "completed", timeout=30)
+    assert calls(log) == ["long-start", "long-start", "long-end", "c"]
+    assert action_of(op, "sleep_seconds").attempts_count == 2
