@@ -79,8 +79,14 @@
     var rows = page.querySelectorAll('tr[data-job-id="' + CSS.escape(String(job.id)) + '"]');
     var running = page.querySelector("#running-jobs");
     var shownAsRunning = running && running.querySelector('tr[data-job-id="' + CSS.escape(String(job.id)) + '"]');
-    // A job that starts or stops running moves between the tables: let the server re-render.
-    if (!rows.length || Boolean(shownAsRunning) !== (job.status === "working")) {
+    // A job that starts or stops running moves between the tables, and one whose Cancel
+    // button comes or goes (cancel asked, job ended) needs it re-rendered: the server does it.
+    var cancellable = (job.status === "queued" || job.status === "working") && !job.cancel_requested_at;
+    var staleCancel = Array.prototype.some.call(rows, function (row) {
+      var cell = row.querySelector(".job-cancel");
+      return cell && Boolean(cell.querySelector("form")) !== cancellable;
+    });
+    if (!rows.length || staleCancel || Boolean(shownAsRunning) !== (job.status === "working")) {
       refresh();
       return;
     }

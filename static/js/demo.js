@@ -1,4 +1,5 @@
-/* Demo pages: reveal an export's download link once its job has completed.
+/* Demo pages: follow each running export's state (and its Cancel button) on every open page,
+ * and reveal its download link once its job has completed.
  *
  * The progress bar itself is the notification center's (live `job` events); this only asks
  * the job API about the exports still running on the page, once a second.
@@ -6,16 +7,23 @@
 (function () {
   "use strict";
 
+  // The row's state badge and Cancel button: "cancelling" once asked, until the job ends.
+  function show(row, job) {
+    var open = job.status === "queued" || job.status === "working";
+    var label = open && job.cancel_requested_at ? "cancelling" : String(job.status);
+    var state = row.querySelector("[data-export-state]");
+    state.textContent = label;
+    state.className = "state state-" + label.replace(/[^a-z_]/g, "");
+    row.querySelector("[data-export-cancel]").hidden = !open || Boolean(job.cancel_requested_at);
+  }
+
   function watch(row) {
     var id = row.getAttribute("data-export-pending");
     fetch("/api/jobs/" + encodeURIComponent(id), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (job) {
         if (!job) return;
-        var state = row.querySelector("[data-export-state]");
-        state.textContent = job.status;
-        state.className = "state state-" + String(job.status).replace(/[^a-z_]/g, "");
-        row.querySelector("[data-export-cancel]").hidden = !(job.status === "queued" || job.status === "working");
+        show(row, job);
         if (job.status === "completed") {
           row.querySelector("[data-export-rows]").textContent = String(job.rows === undefined ? "" : job.rows);
           row.querySelector("[data-export-download]").hidden = false;
@@ -42,10 +50,7 @@
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrf ? csrf.content : "" },
       }).then(function (r) { return r.json(); }).then(function (job) {
-        if (job.status) {
-          var state = row.querySelector("[data-export-state]");
-          state.textContent = job.cancel_requested_at && job.status === "working" ? "cancelling" : job.status;
-        }
+        if (job.status) show(row, job);
         if (!row.hasAttribute("data-export-pending")) {
           row.setAttribute("data-export-pending", id);
           watch(row);

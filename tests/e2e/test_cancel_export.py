@@ -1,4 +1,5 @@
-"""A subscriber presses Cancel on their running export in Chromium and sees it end cancelled."""
+"""A subscriber presses Cancel on their running export in Chromium and sees it end cancelled,
+there and on another page of theirs left open."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def test_cancel_on_a_running_export_ends_it_cancelled(app, live_server, demo):  
         tab.wait_for_url("**/demo/accounts#exports")
         row = tab.locator("[data-export-id]").first
         job_id = row.get_attribute("data-export-id")
+        other = browser.new_page()
+        other.goto(f"{live_server.url}/demo/accounts")
+        other_row = other.locator(f'[data-export-id="{job_id}"]')
+        expect(other_row.locator("[data-export-cancel]")).to_be_visible()
         with running_consumer(workers=1):
             with app.app_context():
                 wait_until(
@@ -41,6 +46,8 @@ def test_cancel_on_a_running_export_ends_it_cancelled(app, live_server, demo):  
             expect(row.locator("[data-export-state]")).to_have_text("cancelled", timeout=WAIT)
             expect(row.locator("[data-export-cancel]")).to_be_hidden()
             expect(row.locator("[data-export-download]")).to_be_hidden()
+            expect(other_row.locator("[data-export-state]")).to_have_text("cancelled", timeout=WAIT)
+            expect(other_row.locator("[data-export-cancel]")).to_be_hidden()
         with app.app_context():
             assert JobStatus.get(job_id).status == "cancelled"
         assert errors.messages == []
