@@ -12,7 +12,15 @@ from bench.backends import pg_url, redis_url
 from bench.harness import Results, load_average, write_results
 from bench.notes import BASELINES, FIXES, MISSES
 
-FIGURES = ["p1_activity", "p2_jobs", "p3_operations", "p4_delivery", "p5_feed", "p6_health"]
+FIGURES = [
+    "p1_activity",
+    "p2_jobs",
+    "p3_operations",
+    "p4_delivery",
+    "p5_feed",
+    "p6_health",
+    "p7_long_running",
+]
 
 
 def service_versions() -> list[str]:

@@ -113,8 +113,8 @@ def _runner(function: Callable, options: JobOptions) -> Callable:
             return result
         except BaseException as exc:
             db.session.rollback()  # the failed job's pending work must not ride on the flush
+            # A cancelled job ends cancelled (never retried), however it stopped.
             if status.cancel_requested and isinstance(exc, Exception):
-                task.retries = 0  # a cancelled job is never retried, however it stopped
                 if not isinstance(exc, JobCancelled):
                     raise JobCancelled(f"job {status.id} was cancelled") from exc
             raise

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, has_app_context
-from huey.exceptions import TaskTimeout
+from huey.exceptions import CancelExecution, TaskTimeout
 
 from webapp.coalesce import Coalescer
 from webapp.database import iso_utc, this_app, utcnow
@@ -47,9 +47,13 @@ DEFAULT_EXPIRES_IN = 3600.0
 PROGRESS_ANNOUNCE_EVERY = 0.1
 
 
-class JobCancelled(Exception):  # noqa: N818 - the contract's name
+class JobCancelled(CancelExecution):  # noqa: N818 - the contract's name
     """Raised inside a job whose cancel was requested (``cancel_job``), by its next progress or
-    status write or ``status.check_cancelled()``; the job ends ``cancelled``, never retried."""
+    status write or ``status.check_cancelled()``; the job ends ``cancelled``, never retried.
+    Huey's own CancelExecution: the consumer logs a warning, not an error, and no retry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry=False)
 
 
 def store_write(store: JobStore, job_id: str, change: Write) -> bool:

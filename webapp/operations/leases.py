@@ -36,7 +36,11 @@ def renew(running: Mapping[str, ActionContext]) -> int:
     how many were renewed."""
     if not running:
         return 0
-    params = {"tokens": list(running), "expires": utcnow() + lease_seconds()}
+    params = {
+        "ids": [action.id for action in running.values()],
+        "tokens": list(running),
+        "expires": utcnow() + lease_seconds(),
+    }
     # Like a claim, a renewal may be lost in a database crash without harm: the lease it
     # extends is still valid for a third of its length, and the next renewal comes before.
     with write_transaction(durable=False) as tx:

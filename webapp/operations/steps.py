@@ -207,10 +207,12 @@ def complete_action() -> Update:
 
 @lru_cache(maxsize=1)
 def renew_leases() -> Update:
-    """Extend the leases these ``tokens`` still hold to ``expires``; returns their holders."""
+    """Extend the leases these ``tokens`` still hold on the actions ``ids`` to ``expires``;
+    returns their holders. The ids make it a primary-key lookup, however many actions run."""
     return (
         update(ACTION)
         .where(
+            ACTION.c.id.in_(bindparam("ids", expanding=True)),
             ACTION.c.state == RUNNING,
             ACTION.c.lease_holder.in_(bindparam("tokens", expanding=True)),
         )

@@ -695,7 +695,12 @@ def reap_expired_actions(now: dt.datetime | None = None) -> int:
     now = now or utcnow()
     seen = db.session.execute(
         select(Action.id, Action.lease_expires_at)
-        .join(Operation, Operation.next_action_id == Action.id)
+        # Joined by the operation's primary key, so the scan starts from the few expired
+        # leases in ix_operation_action_state_lease, not from every active operation.
+        .join(
+            Operation,
+            (Operation.id == Action.operation_id) & (Operation.next_action_id == Action.id),
+        )
         .where(
             Action.state.in_((PENDING, WAITING, RUNNING)),
             Action.lease_expires_at < now,
