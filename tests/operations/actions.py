@@ -122,6 +122,16 @@ def sleep_seconds(action) -> None:
     record(action, "long-end")
 
 
+def stuck_on_first_attempt(action) -> None:
+    """Its first attempt sleeps ``seconds`` without any check; the next returns at once."""
+    if action.attempt == 1:
+        record(action, "stuck-start")
+        time.sleep(action.get("seconds"))
+        record(action, "stuck-end")
+    else:
+        record(action, "second attempt")
+
+
 def work_until_cancelled(action) -> None:
     """Checks for its cancel every 20 ms, for up to 20 s."""
     record(action, "work-start")

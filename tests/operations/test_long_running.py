@@ -95,11 +95,36 @@ def test_a_timed_out_action_is_failed_and_retried(ctx, log):
         retries=1,
         retry_delay=0,
     )
-    with running_consumer():
+    with running_consumer(workers=2):
         op = wait_for_state(op_id, "failed")
+        wait_until(lambda: calls(log).count("long-end") == 2, message="both runs to return")
     action = op.actions[0]
-    assert calls(log) == ["long-start", "long-end"] * 2
+    assert sorted(calls(log)) == ["long-end"] * 2 + ["long-start"] * 2
     assert action.attempts_count == 2 and "TaskTimeout" in action.error_message
+
+
+def test_an_action_that_never_looks_is_failed_at_its_timeout_and_retried_at_once(ctx, log):
+    """A thread cannot be stopped: the attempt is failed at its timeout all the same, its
+    retry runs on another worker while it goes on, and its late end is refused, recorded."""
+    op_id = start(
+        "t.stuck",
+        {"log": str(log), "seconds": 3.0},
+        {"main": [(A.stuck_on_first_attempt, {"timeout": 0.3})]},
+        retries=1,
+        retry_delay=0,
+    )
+    with running_consumer(workers=2):
+        op = wait_for_state(op_id, "completed", timeout=30)
+        assert calls(log) == ["stuck-start", "second attempt"]  # the first still sleeps
+        wait_until(lambda: "stuck-end" in calls(log), message="the stuck run to return")
+        wait_until(
+            lambda: "operation.lease_lost" in [a.key for a in fresh(op_id).activities()],
+            message="its late end to be refused",
+        )
+    op = fresh(op_id)
+    assert op.actions[0].attempts_count == 2 and op.state == "completed"
+    failed = [a for a in op.activities() if a.key == "operation.action_failed"]
+    assert len(failed) == 1 and "TaskTimeout" in failed[0].message
 
 
 def test_a_timeout_option_of_the_operation_applies_to_each_action(ctx, log):

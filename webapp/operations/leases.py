@@ -9,7 +9,8 @@ lease was taken over anyway (its process stalled longer than the lease) learns i
 (``action.lease_lost``); its completion would be refused.
 
 Every ``BEACON_CANCEL_POLL`` seconds the same thread looks for cancelled operations among
-those of its runs: their ``action.cancel_requested`` turns True.
+those of its runs: their ``action.cancel_requested`` turns True. (The heartbeat itself,
+``transitions.running``, sits beside the runner, which also fails the runs past their timeout.)
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from flask import current_app
 
 from webapp.activity import write_transaction
 from webapp.database import utcnow
-from webapp.extensions import db, huey
-from webapp.heartbeat import Duty, Heartbeat
+from webapp.extensions import db
 from webapp.operations import steps
 from webapp.operations.context import ActionContext
 
@@ -61,14 +61,3 @@ def watch_cancels(running: Mapping[str, ActionContext]) -> None:
     for action in running.values():
         if action.operation_id in cancelled:
             action.cancel_requested = True
-
-
-#: The runs of this process, by lease token.
-running: Heartbeat[ActionContext] = Heartbeat(
-    "beacon-action-leases",
-    [
-        Duty(lambda: current_app.config["BEACON_ACTION_LEASE"] / 3, renew),
-        Duty(lambda: float(current_app.config["BEACON_CANCEL_POLL"]), watch_cancels),
-    ],
-    context=huey.app_context,
-)

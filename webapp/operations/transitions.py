@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from flask import current_app
 from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from sqlalchemy.orm import selectinload
 from webapp.activity import WriteTransaction, periodic_task, record_activity, write_transaction
 from webapp.database import begin_write, check_id, utcnow
 from webapp.extensions import db, huey
+from webapp.heartbeat import Duty, Heartbeat
 from webapp.operations import leases, steps
 from webapp.operations.context import ActionContext, ActionRef
 from webapp.operations.leases import lease_seconds
@@ -637,6 +639,38 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
     return action
 
 
+def fail_overdue(runs: Mapping[str, ActionContext]) -> None:
+    """Fail the attempts of these runs that passed their timeout, whether or not they ever
+    look (a thread cannot be stopped from outside): the failure is recorded and the retry
+    enqueued now, and the run, when it ends, finds its lease gone and its end refused."""
+    for token, action in runs.items():
+        if not action.timed_out or action.lease_lost:
+            continue
+        action.lease_lost = True  # from now on, nothing this run does is applied
+        error = f"TaskTimeout: {action.short_name} ran past its timeout of {action.timeout:g} s"
+        outcome = fail_action(action, token, error, "")
+        if outcome is not None and not outcome[0]:
+            run_action.schedule((action.id,), delay=outcome[1])
+
+
+def _watch(runs: Mapping[str, ActionContext]) -> None:
+    leases.watch_cancels(runs)
+    fail_overdue(runs)
+
+
+#: The heartbeat of the runs of this process, by lease token: their leases renewed every
+#: third of ``BEACON_ACTION_LEASE``; their cancels looked for, and their timeouts enforced,
+#: every ``BEACON_CANCEL_POLL`` seconds.
+running: Heartbeat[ActionContext] = Heartbeat(
+    "beacon-action-leases",
+    [
+        Duty(lambda: current_app.config["BEACON_ACTION_LEASE"] / 3, leases.renew),
+        Duty(lambda: float(current_app.config["BEACON_CANCEL_POLL"]), _watch),
+    ],
+    context=huey.app_context,
+)
+
+
 def run(action_id: int, task: Any = None) -> str:
     """Claim, run and record one action: "completed", "cancelled" (its operation was), or
     "skipped" (not ours to run, or its end was refused: the lease was lost). A failed attempt
@@ -645,11 +679,11 @@ def run(action_id: int, task: Any = None) -> str:
     action = claim_action(action_id, token)
     if action is None:
         return "skipped"
-    leases.running.track(token, action)
+    running.track(token, action)
     try:
         return _run_claimed(action, token, task)
     finally:
-        leases.running.untrack(token)
+        running.untrack(token)
 
 
 def _run_claimed(action: ActionContext, token: str, task: Any) -> str:
