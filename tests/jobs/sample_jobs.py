@@ -143,6 +143,15 @@ def count_until_stopped(key: str, *, status) -> None:
         time.sleep(0.01)
 
 
+@tracked_task(throttle_interval=0.05)
+def count_for_a_minute(*, status) -> None:
+    """Progress every 10 ms for up to a minute, with no cancel check of its own (for a
+    consumer in another process: no gate)."""
+    for _ in range(6000):
+        status.progress.increment()
+        time.sleep(0.01)
+
+
 @tracked_task(retries=1, timeout=0.3)
 def sleeps_past_its_timeout(seconds: float, *, status) -> None:
     """Sleeps without checking: its result comes past the timeout, so the attempt fails."""

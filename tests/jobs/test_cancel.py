@@ -66,6 +66,30 @@ def test_a_job_writing_progress_stops_within_a_second_of_cancel(ctx, job_store):
     assert len(_cancelled_activities(result.id)) == 1
 
 
+@pytest.mark.slow
+def test_in_a_consumer_process_cancel_stops_a_queued_and_a_running_job(
+    ctx, backend, processes, tmp_path
+):
+    env = {
+        **backend.env(),
+        "BEACON_EXTRA_TASK_MODULES": "tests.jobs.sample_jobs",
+        "BEACON_CANCEL_POLL": "0.2",
+    }
+    queued = jobs.count_for_a_minute()
+    cancel_job(queued)
+    running = jobs.count_for_a_minute()
+    processes.consumer(env, workers=2, log=tmp_path / "consumer.log")
+    wait_until(lambda: _status(running).progress.value > 0, timeout=30, message="progress")
+    asked = time.monotonic()
+    cancel_job(running)
+    st = _reaches(running, "cancelled", timeout=5)
+    took = time.monotonic() - asked
+    assert took < 1.0, f"stopped {took:.2f} s after cancel_job"
+    assert st.attempts == 1 and st.progress.value < 6000
+    never = _status(queued)
+    assert never.status == "cancelled" and never.started_at is None and never.progress == 0
+
+
 def test_cancel_of_a_finished_or_unknown_job_is_a_value_error(ctx):
     result = jobs.add_numbers(1, 2)
     with running_consumer():

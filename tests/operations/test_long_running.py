@@ -157,3 +157,41 @@ def test_sigkill_mid_action_is_resumed_after_the_lease_window_not_before(
     op = wait_for_state(op_id, "completed", timeout=30)
     assert calls(log) == ["long-start", "long-start", "long-end", "c"]
     assert action_of(op, "sleep_seconds").attempts_count == 2
+
+
+@pytest.mark.slow
+def test_in_a_consumer_process_a_long_action_runs_once_and_a_cancel_stops_it(
+    app, ctx, backend, processes, log, tmp_path
+):
+    env = {**backend.env(), "BEACON_ACTION_LEASE": str(LEASE), "BEACON_CANCEL_POLL": "0.1"}
+    long_op = start(
+        "t.long-process",
+        {"log": str(log), "seconds": 5 * LEASE},
+        {"main": [A.step_a, A.sleep_seconds, A.step_c]},
+    )
+    stop = threading.Event()
+    reaper = _reaping(app, stop)
+    try:
+        processes.consumer(env, workers=2, log=tmp_path / "consumer.log")
+        op = wait_for_state(long_op, "completed", timeout=30)
+    finally:
+        stop.set()
+        reaper.join()
+    assert calls(log) == ["a", "long-start", "long-end", "c"]
+    assert action_of(op, "sleep_seconds").attempts_count == 1
+
+    cancel_log = tmp_path / "cancel.log"
+    op_id = start(
+        "t.cancel-process", {"log": str(cancel_log)}, {"main": [A.work_until_cancelled, A.step_c]}
+    )
+    wait_until(lambda: "work-start" in calls(cancel_log), message="the long action to start")
+    asked = time.monotonic()
+    cancel_operation(op_id)
+    wait_until(
+        lambda: action_of(fresh(op_id), "work_until_cancelled").state == "cancelled",
+        message="the running action to stop",
+    )
+    assert time.monotonic() - asked < 1.0
+    time.sleep(0.3)
+    assert calls(cancel_log) == ["work-start"]
+    assert [a.state for a in fresh(op_id).actions] == ["cancelled", "pending"]
