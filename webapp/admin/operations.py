@@ -101,12 +101,17 @@ def operation(op_id: int) -> ResponseReturnValue:
     )
 
 
-def _retry_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
-    """The operation, its failed action and why it cannot be retried now (None if it can)."""
+def _operation_and_next(op_id: int) -> tuple[Operation, Action | None]:
+    """The operation (404 if there is none) and its next action."""
     op = db.session.get(Operation, op_id)
     if op is None:
         abort(404, description=f"no operation {op_id}")
-    failed = db.session.get(Action, op.next_action_id) if op.next_action_id else None
+    return op, db.session.get(Action, op.next_action_id) if op.next_action_id else None
+
+
+def _retry_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
+    """The operation, its failed action and why it cannot be retried now (None if it can)."""
+    op, failed = _operation_and_next(op_id)
     if op.state != FAILED:
         refusal = f"Operation {op.id} is {op.state}, not failed: there is nothing to retry."
         return op, failed, refusal
@@ -168,10 +173,7 @@ def action_rerun_confirmed(action_id: int) -> ResponseReturnValue:
 
 def _cancel_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
     """The operation, its next action and why it cannot be cancelled (None if it can)."""
-    op = db.session.get(Operation, op_id)
-    if op is None:
-        abort(404, description=f"no operation {op_id}")
-    nxt = db.session.get(Action, op.next_action_id) if op.next_action_id else None
+    op, nxt = _operation_and_next(op_id)
     if op.state in (COMPLETED, CANCELLED):
         return op, nxt, f"Operation {op.id} is {op.state}: it has finished, nothing to cancel."
     return op, nxt, None
