@@ -4,9 +4,11 @@ attempt, which is retried."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,7 +26,11 @@ def app_settings() -> dict:
     return {"BEACON_ACTION_LEASE": LEASE, "BEACON_CANCEL_POLL": 0.1}
 
 
-def _reaping(app, stop: threading.Event, every: float = 0.25) -> threading.Thread:
+@contextlib.contextmanager
+def reaping(app, every: float = 0.25) -> Iterator[None]:
+    """The reaper running every ``every`` seconds, in a thread of its own, until the end."""
+    stop = threading.Event()
+
     def loop() -> None:
         with app.app_context():
             while not stop.wait(every):
@@ -32,7 +38,11 @@ def _reaping(app, stop: threading.Event, every: float = 0.25) -> threading.Threa
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
-    return thread
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_an_action_running_five_leases_long_runs_once_and_completes(app, ctx, log):
@@ -41,14 +51,8 @@ def test_an_action_running_five_leases_long_runs_once_and_completes(app, ctx, lo
         {"log": str(log), "seconds": 5 * LEASE},
         {"main": [A.step_a, A.sleep_seconds, A.step_c]},
     )
-    stop = threading.Event()
-    reaper = _reaping(app, stop)
-    try:
-        with running_consumer():
-            op = wait_for_state(op_id, "completed")
-    finally:
-        stop.set()
-        reaper.join()
+    with reaping(app), running_consumer():
+        op = wait_for_state(op_id, "completed")
     assert calls(log) == ["a", "long-start", "long-end", "c"]
     assert action_of(op, "sleep_seconds").attempts_count == 1
 
@@ -169,14 +173,9 @@ def test_in_a_consumer_process_a_long_action_runs_once_and_a_cancel_stops_it(
         {"log": str(log), "seconds": 5 * LEASE},
         {"main": [A.step_a, A.sleep_seconds, A.step_c]},
     )
-    stop = threading.Event()
-    reaper = _reaping(app, stop)
-    try:
+    with reaping(app):
         processes.consumer(env, workers=2, log=tmp_path / "consumer.log")
         op = wait_for_state(long_op, "completed", timeout=30)
-    finally:
-        stop.set()
-        reaper.join()
     assert calls(log) == ["a", "long-start", "long-end", "c"]
     assert action_of(op, "sleep_seconds").attempts_count == 1
 
