@@ -37,10 +37,10 @@ def init_ui(app: Flask) -> None:
     @app.context_processor
     def layout_helpers() -> dict[str, Any]:
         def nav_links(user: Any) -> list[tuple[str, str]]:
-            return [(e, label) for e, label, admin in reg["nav"] if not admin or user.is_admin]
+            return [(e, label) for e, label, admin in reg["nav"] if not admin or user.sees_admin]
 
         def home_panels(user: Any) -> list[str]:
-            return [t for t, admin in reg["panels"] if not admin or user.is_admin]
+            return [t for t, admin in reg["panels"] if not admin or user.sees_admin]
 
         return {
             "nav_links": nav_links,

@@ -14,6 +14,7 @@
     return;
   }
   var kind = page.dataset.live;
+  var canWrite = document.body.dataset.admin === "1"; // a viewer's rows have no Cancel button
 
   // -- fetching the page again and swapping its live regions --------------------------------
 
@@ -81,7 +82,7 @@
     var shownAsRunning = running && running.querySelector('tr[data-job-id="' + CSS.escape(String(job.id)) + '"]');
     // A job that starts or stops running moves between the tables, and one whose Cancel
     // button comes or goes (cancel asked, job ended) needs it re-rendered: the server does it.
-    var cancellable = (job.status === "queued" || job.status === "working") && !job.cancel_requested_at;
+    var cancellable = canWrite && (job.status === "queued" || job.status === "working") && !job.cancel_requested_at;
     var staleCancel = Array.prototype.some.call(rows, function (row) {
       var cell = row.querySelector(".job-cancel");
       return cell && Boolean(cell.querySelector("form")) !== cancellable;

@@ -6,7 +6,17 @@ import pytest
 from flask import Flask
 
 from tests.admin import factories
-from tests.conftest import make_user
+from tests.conftest import Person, login, make_user
+
+
+@pytest.fixture
+def viewer(app: Flask) -> Person:
+    return make_user(app, "viewer@example.com", role="viewer")
+
+
+@pytest.fixture
+def viewer_client(app: Flask, viewer: Person):
+    return login(app.test_client(), viewer)
 
 
 @pytest.fixture
@@ -19,7 +29,7 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "action_id": failed_action,
         "event_id": factories.failed_event(app),
         "user_id": make_user(app, "someone@example.com").id,
-        "job_id": factories.completed_job(app),
+        "job_id": factories.queued_job(app),
     }
 
 

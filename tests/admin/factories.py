@@ -66,6 +66,12 @@ def done_event(app: Flask) -> int:
         return event_id
 
 
+def queued_job(app: Flask, count: int = 3) -> str:
+    """A tracked job left queued (no consumer runs here)."""
+    with app.app_context():
+        return actions.admin_counting_job(count).id
+
+
 def completed_job(app: Flask, count: int = 3) -> str:
     with app.app_context():
         result = actions.admin_counting_job(count)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.activity.mixin import ActivityStatusable
 from webapp.database import Model, UTCDateTime, utcnow
 
-ROLES = ("admin", "subscriber")
+ROLES = ("admin", "viewer", "subscriber")
 
 
 class User(UserMixin, ActivityStatusable, Model):
@@ -47,7 +47,13 @@ class User(UserMixin, ActivityStatusable, Model):
 
     @property
     def is_admin(self) -> bool:
+        """May change things through the admin area (retry, cancel, sign out, ...)."""
         return self.role == "admin"
+
+    @property
+    def sees_admin(self) -> bool:
+        """May read the admin area: admins, and viewers (read-only)."""
+        return self.role in ("admin", "viewer")
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

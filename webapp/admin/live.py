@@ -51,7 +51,7 @@ def init_live(app: Flask) -> None:
             return {"ok": False, "error": "not connected"}
         with app.request_context(environ):
             try:
-                allowed = current_user.is_authenticated and current_user.is_admin
+                allowed = current_user.is_authenticated and current_user.sees_admin
             finally:
                 db.session.remove()
         if not allowed:

@@ -1,0 +1,44 @@
+"""The audit of the admin area: every write an admin makes there that succeeds is recorded
+as an ``admin.<verb>`` activity (system, private) naming who and what.
+
+The verb is the endpoint's name (``operation_retry``, ``job_cancel``, ``user_sign_out``...;
+a confirm form's ``_confirmed`` suffix dropped) and the value names the admin
+(``by_user_id``) and the target (the URL's ids). One hook for the whole blueprint: a write
+added later is audited without anyone remembering to.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_login import current_user
+
+from webapp.accounts.decorators import READS
+from webapp.activity import record_activity
+from webapp.admin import bp
+
+
+def verb(endpoint: str) -> str:
+    """``admin.operation_retry_confirmed`` -> ``operation_retry``."""
+    return endpoint.removeprefix("admin.").removesuffix("_confirmed")
+
+
+@bp.after_request
+def audit(response: Response) -> Response:
+    """Record a successful admin write (2xx or a redirect); refused ones changed nothing."""
+    if (
+        request.method in READS
+        or response.status_code >= 400
+        or not (current_user.is_authenticated and current_user.is_admin)  # sent to log in
+    ):
+        return response
+    action = verb(request.endpoint or "")
+    target = dict(request.view_args or {})
+    described = ", ".join(f"{k} {v}" for k, v in target.items())
+    record_activity(
+        f"admin.{action}",
+        {"by_user_id": current_user.id, **target},
+        f"{current_user.email}: {action.replace('_', ' ')} ({described})"[:2000],
+        system=True,
+        private=True,
+    )
+    return response
