@@ -64,6 +64,10 @@ class Config:
     BEACON_HUEY_NAME = os.environ.get("BEACON_HUEY_NAME", "beacon")
     BEACON_HUEY_FILE = os.environ.get("BEACON_HUEY_FILE", str(INSTANCE_DIR / "huey.db"))
     BEACON_REDIS_PREFIX = os.environ.get("BEACON_REDIS_PREFIX", "beacon:")
+    # Keys whose values are masked wherever args, params, globals and fields are shown.
+    BEACON_SENSITIVE_KEYS = os.environ.get(
+        "BEACON_SENSITIVE_KEYS", "password,passwd,secret,token,api_key,card_number,cvv"
+    )
     BEACON_CONSUMER_WORKERS = _int("BEACON_CONSUMER_WORKERS", 4)
     BEACON_CONSUMER_PERIODIC = os.environ.get("BEACON_CONSUMER_PERIODIC", "1") != "0"
 

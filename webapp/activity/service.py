@@ -42,6 +42,7 @@ from webapp.activity.validation import (
 )
 from webapp.database import WRITE, iso_utc, utcnow
 from webapp.extensions import db
+from webapp.masking import masked
 
 _signals = Namespace()
 
@@ -368,6 +369,8 @@ def wire_dict(row: Any, fields: Sequence[str] = WIRE_FIELDS) -> dict[str, Any]:
     item["created_at"] = iso_utc(row["created_at"])
     item["subject_type"] = row["subject_type"] or None
     item["subject_id"] = row["subject_id"] or None
+    if "value" in item:
+        item["value"] = masked(item["value"])
     return item
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from webapp.activity import Activity
 from webapp.database import iso_utc
+from webapp.masking import masked
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,7 +48,7 @@ def activity_row(activity: Activity, email: str | None) -> list[str]:
         activity.id,
         iso_utc(activity.created_at),
         activity.key,
-        json.dumps(activity.value, ensure_ascii=False),
+        json.dumps(masked(activity.value), ensure_ascii=False),
         activity.message,
         activity.subject_type,
         activity.subject_id,

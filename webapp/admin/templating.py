@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from webapp.admin import bp
+from webapp.masking import masked
 
 #: The admin tabs: (endpoint, label, the endpoints under that tab).
 SECTIONS = (
@@ -68,8 +69,10 @@ def admin_duration(value: dt.timedelta | float | None) -> str:
 
 @bp.app_template_filter("admin_json")
 def admin_json(value: Any, compact: bool = False) -> str:
-    """JSON for display: pretty (indented, keys sorted) or on one line."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None if compact else 2)
+    """JSON for display, sensitive values masked: pretty (indented, keys sorted) or on one
+    line."""
+    indent = None if compact else 2
+    return json.dumps(masked(value), ensure_ascii=False, sort_keys=True, indent=indent)
 
 
 @bp.app_template_filter("admin_parse_time")

@@ -35,6 +35,7 @@ from webapp.jobs.store import (
     with_backoff,
 )
 from webapp.jobs.validation import check_count, check_field, job_id_of
+from webapp.masking import masked
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +345,7 @@ class JobStatus:
             "cancel_requested_at": _iso(rec.get("cancel_requested_at")),
             "estimated_finish_at": _iso(self.estimated_finish_at),
         }
-        data.update(rec["fields"])
+        data.update(masked(rec["fields"]))
         return data
 
     def to_json(self) -> str:

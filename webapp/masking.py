@@ -1,0 +1,52 @@
+"""Sensitive values masked wherever Beacon shows what work was given: a job's fields, an
+event's params, an operation's globals, an activity's value, in every page, export, API answer
+and socket event.
+
+``BEACON_SENSITIVE_KEYS`` names the keys (comma-separated, any case; a key matches when its
+lower-cased name is one of them); their values, at any depth, are shown as ``MASK``. Only
+what leaves the process is masked: the work itself reads its real values.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import current_app, has_app_context
+
+MASK = "••••••"
+
+
+def sensitive_keys(setting: str | Iterable[str] | None) -> frozenset[str]:
+    """The setting as a set of lower-cased key names."""
+    if isinstance(setting, str):
+        return _parsed(setting)
+    return frozenset(name.strip().lower() for name in setting or () if name.strip())
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(setting: str) -> frozenset[str]:
+    return sensitive_keys(setting.split(","))
+
+
+def masked(value: Any, keys: frozenset[str] | None = None) -> Any:
+    """``value`` with the values of sensitive keys replaced by ``MASK``, at any depth (the
+    configured keys unless ``keys`` is given; unchanged outside an app without keys)."""
+    if not isinstance(value, Mapping | list | tuple):
+        return value  # most activity values: True, a number, a string
+    if keys is None:
+        if not has_app_context():
+            return value
+        keys = sensitive_keys(current_app.config.get("BEACON_SENSITIVE_KEYS"))
+    if not keys:
+        return value
+    return _mask(value, keys)
+
+
+def _mask(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: MASK if str(k).lower() in keys else _mask(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v, keys) for v in value]
+    return value
