@@ -33,7 +33,7 @@ def _parsed(setting: str) -> frozenset[str]:
 def masked(value: Any, keys: frozenset[str] | None = None) -> Any:
     """``value`` with the values of sensitive keys replaced by ``MASK``, at any depth (the
     configured keys unless ``keys`` is given; unchanged outside an app without keys)."""
-    if not isinstance(value, Mapping | list | tuple):
+    if not isinstance(value, dict | list | tuple):  # what JSON values hold (no ABC: fast)
         return value  # most activity values: True, a number, a string
     if keys is None:
         if not has_app_context():
