@@ -94,11 +94,16 @@ class Heartbeat(Generic[V]):
             self._tick(due, tracked)
 
     def _tick(self, due: list[float], tracked: Mapping[str, V], first: bool = False) -> None:
-        """Run the duties that are due (none the first time: only schedule them)."""
+        """Run the duties that are due (none the first time: only schedule them). A duty's
+        next run is never further than its ``every()`` now says: an interval read from the
+        app of this tick (a process that made a new app with shorter intervals, as tests do)
+        takes effect at once, not after the old interval."""
         try:
             with self.context():
                 for i, duty in enumerate(self.duties):
                     now = time.monotonic()
+                    every = duty.every()
+                    due[i] = min(due[i], now + every)
                     if due[i] > now:
                         continue
                     if not first:
@@ -106,7 +111,7 @@ class Heartbeat(Generic[V]):
                             duty.run(tracked)
                         except Exception:
                             log.exception("%s: a duty failed", self.name)
-                    due[i] = now + duty.every()
+                    due[i] = now + every
         except Exception:
             log.exception("%s: no context for its duties", self.name)
             due[:] = [time.monotonic() + 1.0] * len(due)

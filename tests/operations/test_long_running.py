@@ -18,9 +18,10 @@ from tests.operations.helpers import action_of, fresh, start, wait_for_state
 from tests.support.queue import running_consumer, wait_until
 from webapp.operations import cancel_operation, reap_expired_actions, retry_operation
 
-#: Short enough that 5 leases pass in 5 s; long enough that a renewal (every third of it)
-#: is never late on a loaded machine (0.4 s was, once in a run beside another whole suite).
-LEASE = 1.0
+#: Short enough that 5 leases pass in 7.5 s; long enough that the first renewal is never late:
+#: the heartbeat thread an earlier test left running (its app's lease: 60 s) takes up to one
+#: of that app's cancel polls (0.5 s) to adopt this app's intervals.
+LEASE = 1.5
 
 
 @pytest.fixture
