@@ -189,8 +189,7 @@ def not_run(task: Any, status: str) -> None:
     """The consumer dropped the job without running it: ``revoked`` or ``expired``, or
     ``cancelled`` if that is why it was revoked (a job waiting for its retry)."""
     store, now = get_store(), utcnow()
-    record = store.read(task.id)
-    if status == "revoked" and record is not None and record["cancel_requested_at"]:
+    if status == "revoked" and (record := store.read(task.id)) and record["cancel_requested_at"]:
         status = "cancelled"
     change = _write(
         task, now, values={"status": status, "finished_at": now}, guard="open", lease="drop"
@@ -221,8 +220,9 @@ def cancel_job(job: Any, *, by_user_id: int | None = None) -> JobStatus:
         ended = _job_write(record, now, {**asked, "status": "cancelled", "finished_at": now})
         ended.guard, ended.lease = "queued", "drop"
         if store_write(store, job_id, ended):
-            record_cancelled(job_id, store.read(job_id))
-            return _reread(store, job_id)
+            status = _reread(store, job_id)
+            record_cancelled(job_id, status.record)
+            return status
         # It started meanwhile: ask it to stop, like any working job.
     request = _job_write(record, now, asked)
     request.guard = "open"

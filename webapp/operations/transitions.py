@@ -223,6 +223,11 @@ class OperationSubject:
     owner_id: int | None
     activity_subject_type: ClassVar[str] = "operation"
 
+    @classmethod
+    def of_run(cls, action: ActionContext) -> OperationSubject:
+        """The operation of a running action."""
+        return cls(action.operation_id, action.operation_name, action.owner_id)
+
     @property
     def activity_subject_id(self) -> str:
         return str(self.id)
@@ -404,7 +409,7 @@ def complete_action(action: ActionContext, token: str) -> bool:
     if jump is not None and jump.state == COMPLETED:
         jump = None  # jump_to refuses completed targets; never run an action twice
     nxt = next_after(action.actions, current, jump)
-    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    op = OperationSubject.of_run(action)
     keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
     moved: dict[str, Any] = {"next_action_id": nxt.id if nxt is not None else None}
     if action.changes:
@@ -438,7 +443,7 @@ def fail_action(
     now = utcnow()
     final = action.attempts_left <= 0
     retry_at = now + dt.timedelta(seconds=action.retry_delay)
-    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    op = OperationSubject.of_run(action)
     keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
     failed = {
         "state": FAILED if final else PENDING,
@@ -549,7 +554,7 @@ def _settled(
     ``completed`` (its work is done, and stays recorded) or ``cancelled``; nothing runs after
     it. None if the operation is not cancelled or the lease was lost."""
     now = utcnow()
-    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    op = OperationSubject.of_run(action)
     keys: dict[str, Any] = {"op_id": op.id, "aid": action.id, "now": now, "token": token}
     cancelled = steps.operation_write({}, guard="cancelled", **keys)
     if completed:
@@ -572,7 +577,7 @@ def _settled(
 
 def _refused(action: ActionContext, what: str) -> None:
     """Record (system, private) that a run's end was refused: its lease had been taken over."""
-    op = OperationSubject(action.operation_id, action.operation_name, action.owner_id)
+    op = OperationSubject.of_run(action)
     message = (
         f"{op.name}: {action.short_name} ended after its lease was lost to another run; "
         f"{what} was not recorded"
