@@ -56,8 +56,11 @@ class Coalescer(Generic[K, V]):
             if due <= now:
                 self._held.pop(key, None)
                 return self._let_out(key, value, now)
+            newly_held = key not in self._held
             self._held[key] = (due, value)
-            if self.send is not None:
+            if self.send is not None and newly_held:
+                # A key held already keeps its due time: its thread needs no wake-up (waking
+                # it for every offer costs the offering thread a GIL hand-over each time).
                 self._start(self.send)
                 self._lock.notify()
             return False
