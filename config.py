@@ -23,6 +23,14 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _days(name: str, default: int) -> int:
+    """A number of days, 0 or more (a retention setting: 0 keeps forever)."""
+    days = _int(name, default)
+    if days < 0:
+        raise ValueError(f"{name} must be a whole number of days (0 keeps forever), got {days}")
+    return days
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -107,7 +115,13 @@ class Config:
     # "text", or "json": one JSON object per log line (the default in production).
     BEACON_LOG_FORMAT = os.environ.get("BEACON_LOG_FORMAT", "text")
 
-    ACTIVITY_RETENTION_DAYS = _int("ACTIVITY_RETENTION_DAYS", 90)
+    # Retention, applied daily by the activity_retention task: days after which old system
+    # activities, and finished operations, events and job statuses, are deleted (the newest of
+    # each subject + key, the newest failure of each name kept); 0 keeps them forever.
+    ACTIVITY_RETENTION_DAYS = _days("ACTIVITY_RETENTION_DAYS", 90)
+    OPERATION_RETENTION_DAYS = _days("OPERATION_RETENTION_DAYS", 90)
+    EVENT_RETENTION_DAYS = _days("EVENT_RETENTION_DAYS", 30)
+    JOB_RETENTION_DAYS = _days("JOB_RETENTION_DAYS", 30)
     BEACON_PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     # Login sessions end at logout, a password change, "sign out everywhere", or after this.
     BEACON_SESSION_DAYS = _int("BEACON_SESSION_DAYS", 14)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from tests.admin import factories
 from webapp.activity import PERIODIC_TASKS
 from webapp.activity.health import PeriodicSubject
@@ -74,3 +76,24 @@ def test_health_page_draws_the_chart_as_svg(app, admin_client):
     factories.activity(app, f"{name}.completed", True, subject=PeriodicSubject(name), system=True)
     row = task_row(admin_client.get("/admin/health").get_data(as_text=True), name)
     assert '<svg class="chart"' in row and "last 7 days: 1 succeeded, 0 failed" in row
+
+
+def test_retention_task_shows_its_run_on_the_health_page(app, admin_client):
+    from webapp.activity.retention import activity_retention
+
+    with app.app_context():
+        activity_retention.call_local()
+    row = task_row(admin_client.get("/admin/health").get_data(as_text=True), "activity_retention")
+    assert 'class="state state-up"' in row
+
+
+def test_retention_task_with_a_bad_setting_shows_the_error_on_the_health_page(app, admin_client):
+    from webapp.activity.retention import activity_retention
+
+    app.config["JOB_RETENTION_DAYS"] = -3
+    with app.app_context():
+        with pytest.raises(ValueError):
+            activity_retention.call_local()
+    row = task_row(admin_client.get("/admin/health").get_data(as_text=True), "activity_retention")
+    assert 'class="state state-failing"' in row
+    assert "JOB_RETENTION_DAYS must be a whole number of days (0 keeps forever), got -3" in row

@@ -32,3 +32,5 @@ __all__ = [
     "retry_event",
     "sweep_events",
 ]
+
+from webapp.events import retention  # noqa: E402,F401  (registers its retention)

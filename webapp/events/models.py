@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import JSONType, Model, UTCDateTime, utcnow
@@ -57,6 +57,14 @@ class EventMessage(Model):
         # The sweeper: queued rows not handed to Huey for a while.
         Index("ix_event_message_status_enqueued_at", "status", "enqueued_at"),
         Index("ix_event_message_owner_id_id", "owner_id", "id"),
+        # Retention keeps the newest failure of each name: a later one is looked up here.
+        Index(
+            "ix_event_message_failed_name",
+            "name",
+            "finished_at",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
     @property

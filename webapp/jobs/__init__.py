@@ -36,4 +36,5 @@ __all__ = [
     "tracked_task",
 ]
 
-from webapp.jobs import tasks  # noqa: E402,F401  (registers the housekeeping task)
+# Registers the housekeeping task and the purge the retention task runs.
+from webapp.jobs import retention, tasks  # noqa: E402,F401

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import JSONType, Model, UTCDateTime, utcnow
@@ -53,6 +53,14 @@ class JobStatusRow(Model):
         Index("ix_job_status_enqueued_at", "enqueued_at"),
         Index("ix_job_status_heartbeat_at", "heartbeat_at"),
         Index("ix_job_status_expires_at", "expires_at"),
+        # Retention keeps the newest failure of each task: a later one is looked up here.
+        Index(
+            "ix_job_status_failed_task",
+            "task",
+            "finished_at",
+            sqlite_where=text("status = 'failed'"),
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
     def __repr__(self) -> str:

@@ -104,6 +104,28 @@ if ttl > 0 then redis.call('PEXPIRE', key, math.max(1, math.floor(ttl * 1000))) 
 return redis.call('HGETALL', key)
 """
 
+# Retention: delete the hashes of these jobs that are still finished before a time, with their
+# index entries. KEYS: recent, working, then each job's hash and its owner's index; ARGV: the
+# time (epoch seconds), then each job's id. Checked here, atomically: a job changed since it
+# was chosen stays.
+PURGE_FINISHED = """
+local FINISHED = {FINISHED_TABLE}
+local before = tonumber(ARGV[1])
+local deleted = 0
+for i = 2, #ARGV do
+  local key, owner = KEYS[2 * i - 1], KEYS[2 * i]
+  local status, finished = unpack(redis.call('HMGET', key, 'status', 'finished_at'))
+  if status and FINISHED[status] and finished and tonumber(finished) < before then
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    redis.call('ZREM', owner, ARGV[i])
+    deleted = deleted + 1
+  end
+end
+return deleted
+""".replace("{FINISHED_TABLE}", "{" + ", ".join(f"{s} = true" for s in sorted(FINISHED)) + "}")
+
 INTS = ("progress", "total", "attempts", "rate_base", "owner_id", "cancelled_by")
 TIMES = (
     "enqueued_at",
@@ -158,6 +180,7 @@ class RedisStore(JobStore):
         self.working_key = f"{prefix}jobs:working"
         self._write = client.register_script(WRITE)
         self._interrupt = client.register_script(INTERRUPT)
+        self._purge_finished = client.register_script(PURGE_FINISHED)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "beacon:") -> RedisStore:
@@ -305,6 +328,46 @@ class RedisStore(JobStore):
                 if gone:
                     removed += self.redis.zrem(index, *gone)
         return removed
+
+    def purge_finished(self, before: dt.datetime, batch_size: int = 1000) -> int:
+        """One pass over the index of every job reads each one's task, status, finish time and
+        owner (the newest failure of a task may be anywhere in it); then the chosen ones are
+        deleted ``batch_size`` per script call, each re-checked there."""
+        cutoff = before.timestamp()
+        newest_failure: dict[str, tuple[float, str]] = {}
+        chosen: list[tuple[str, str, str, bool]] = []  # id, task, owner index, failed
+        every = self.redis.zscan_iter(self.recent_key, count=batch_size)
+        for chunk in _chunks((member for member, _ in every), batch_size):
+            ids = list(dict.fromkeys(member.decode() for member in chunk))
+            pipe = self.redis.pipeline(transaction=False)
+            for job_id in ids:
+                pipe.hmget(self.key(job_id), "task", "status", "finished_at", "owner_id")
+            for job_id, fields in zip(ids, pipe.execute(), strict=True):
+                raw_task, raw_status, raw_finished, raw_owner = fields
+                status = raw_status.decode() if raw_status else None
+                if status not in FINISHED or raw_finished is None:
+                    continue
+                task, finished = (raw_task or b"").decode(), float(raw_finished)
+                if status == "failed":
+                    newest_failure[task] = max(
+                        newest_failure.get(task, (finished, job_id)), (finished, job_id)
+                    )
+                if finished < cutoff:
+                    owner = int(raw_owner) if raw_owner else None
+                    chosen.append((job_id, task, self.owner_key(owner), status == "failed"))
+        doomed = [
+            (job_id, owner_index)
+            for job_id, task, owner_index, failed in chosen
+            if not (failed and newest_failure[task][1] == job_id)
+        ]
+        deleted = 0
+        for batch in _chunks(doomed, batch_size):
+            keys = [self.recent_key, self.working_key]
+            for job_id, owner_index in batch:
+                keys += [self.key(job_id), owner_index]
+            args = [repr(cutoff), *(job_id for job_id, _ in batch)]
+            deleted += int(self._purge_finished(keys=keys, args=args))
+        return deleted
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

@@ -16,9 +16,21 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
+from webapp.activity.retention import delete_in_batches
 from webapp.database import rows_changed, upsert, utcnow
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
@@ -257,3 +269,28 @@ class SqlStore(JobStore):
             db.session.rollback()
             raise
         return rows_changed(gone)
+
+    def purge_finished(self, before: dt.datetime, batch_size: int = 1000) -> int:
+        # enqueued_at < before holds for every finished status (a job ends after it was
+        # enqueued): the scan starts from ix_job_status_enqueued_at and stays among old rows.
+        # The later failure is found through the partial index ix_job_status_failed_task,
+        # which both databases use only if the status is a literal. Fields go by cascade.
+        newer = JOBS.alias("newer")
+        newer_failure = exists().where(
+            newer.c.status == literal_column("'failed'"),
+            newer.c.task == JOBS.c.task,
+            newer.c.finished_at >= JOBS.c.finished_at,
+            or_(newer.c.finished_at > JOBS.c.finished_at, newer.c.id > JOBS.c.id),
+        )
+        doomed = and_(
+            JOBS.c.enqueued_at < before,
+            JOBS.c.status.in_(sorted(FINISHED)),
+            JOBS.c.finished_at < before,
+            or_(JOBS.c.status != "failed", newer_failure),
+        )
+        candidates = select(JOBS.c.id).where(doomed).order_by(JOBS.c.enqueued_at).limit(batch_size)
+
+        def delete_batch(ids: builtins.list[str]) -> int:
+            return rows_changed(db.session.execute(delete(JOBS).where(JOBS.c.id.in_(ids), doomed)))
+
+        return delete_in_batches(candidates, delete_batch)

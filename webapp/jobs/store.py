@@ -182,3 +182,10 @@ class JobStore:
     def purge(self, now: dt.datetime | None = None) -> int:
         """Delete what has expired; returns how many statuses (or index entries) went."""
         raise NotImplementedError
+
+    def purge_finished(self, before: dt.datetime, batch_size: int = 1000) -> int:
+        """Retention: delete finished statuses (see ``FINISHED``) whose ``finished_at`` is
+        before ``before``, except the newest ``failed`` one of each task (by finish time, then
+        id), in batches of at most ``batch_size``; returns how many went. Unfinished statuses
+        are never touched; expiry still applies to what this keeps."""
+        raise NotImplementedError

@@ -36,3 +36,5 @@ __all__ = [
     "run_action",
     "start_operation",
 ]
+
+from webapp.operations import retention  # noqa: E402,F401  (registers its retention)

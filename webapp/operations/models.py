@@ -64,6 +64,14 @@ class Operation(ActivityStatusable, Model):
         Index("ix_operation_state_id", "state", "id"),
         Index("ix_operation_owner_id_id", "owner_id", "id"),
         Index("ix_operation_created_at", "created_at"),
+        # Retention keeps the newest failure of each name: a later one is looked up here.
+        Index(
+            "ix_operation_failed_name",
+            "name",
+            "failed_at",
+            sqlite_where=text("state = 'failed'"),
+            postgresql_where=text("state = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
