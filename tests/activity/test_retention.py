@@ -4,6 +4,7 @@ the retention task applies every registered purge with its own setting."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -182,3 +183,12 @@ def test_bad_retention_setting_in_the_environment_is_refused_by_name(monkeypatch
 def test_registering_a_retention_name_twice_is_refused():
     with pytest.raises(ValueError, match="registered twice"):
         register_retention("operations", "OPERATION_RETENTION_DAYS", lambda cutoff, size: 0)
+
+
+def test_retention_run_logs_how_many_rows_of_each_kind_it_deleted(ctx, caplog):
+    old_rows_of_every_kind()
+    with caplog.at_level(logging.INFO, logger="webapp.activity.retention"):
+        apply_retention(ctx.config)
+    (line,) = [m for m in caplog.messages if m.startswith("retention deleted ")]
+    parts = line.removeprefix("retention deleted ").split(", ")  # in the order the purges ran
+    assert sorted(parts) == ["1 activities", "1 events", "1 jobs", "1 operations"]
