@@ -3,11 +3,11 @@
 from tasks.demo.models import ConnectedAccount
 from webapp.accounts.models import LoginSession, User
 from webapp.activity.models import Activity, ActivityDeletePermit, PeriodicOutcome
-from webapp.events.models import EventMessage
+from webapp.events.models import EventMessage, EventPause
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
 from webapp.operations.models import Action, Operation
-from webapp.periodic import PeriodicClaim
+from webapp.periodic import PeriodicClaim, PeriodicPause
 
 __all__ = [
     "Action",
@@ -16,12 +16,14 @@ __all__ = [
     "ActivityRead",
     "ConnectedAccount",
     "EventMessage",
+    "EventPause",
     "JobStatusField",
     "JobStatusRow",
     "LoginSession",
     "Operation",
     "PeriodicClaim",
     "PeriodicOutcome",
+    "PeriodicPause",
     "ReadCursor",
     "User",
 ]

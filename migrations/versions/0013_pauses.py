@@ -18,8 +18,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('periodic_pause',
+    sa.Column('task', sa.String(length=255), nullable=False),
+    sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('paused_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('paused_by', sa.Integer(), nullable=True),
+    sa.Column('resumed_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('resumed_by', sa.Integer(), nullable=True),
+    sa.Column('missed_tick', webapp.database.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['paused_by'], ['user.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['resumed_by'], ['user.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('task')
+    )
+    op.create_table('event_pause',
+    sa.Column('priority', sa.String(length=10), nullable=False),
+    sa.Column('paused_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('paused_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['paused_by'], ['user.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('priority')
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('event_pause')
+    op.drop_table('periodic_pause')

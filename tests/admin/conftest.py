@@ -30,6 +30,8 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "event_id": factories.failed_event(app),
         "user_id": make_user(app, "someone@example.com").id,
         "job_id": factories.queued_job(app),
+        "task_name": "events_sweep",
+        "priority": "low",
     }
 
 

@@ -7,7 +7,13 @@ import datetime as dt
 
 from tasks.demo.health import check_periodic_tasks, health_check
 from tests.support.queue import drain
-from webapp.activity import Activity, StatusChecker, build_activity
+from webapp.activity import (
+    Activity,
+    StatusChecker,
+    build_activity,
+    pause_periodic,
+    resume_periodic,
+)
 from webapp.activity.health import PeriodicSubject
 from webapp.database import utcnow
 from webapp.extensions import db
@@ -58,6 +64,17 @@ def test_recovered_task_is_reported_up_again(ctx):
         (f"health.{TASK}.up", True),
     ]
     assert check_periodic_tasks(now) == []
+
+
+def test_a_paused_task_is_not_reported_down_nor_just_after_its_resume(ctx):
+    now = utcnow()
+    succeeded(600, now)
+    pause_periodic(TASK)
+    assert check_periodic_tasks(now + dt.timedelta(hours=2)) == []
+    resumed_at = resume_periodic(TASK).resumed_at
+    assert resumed_at is not None
+    assert check_periodic_tasks(resumed_at + dt.timedelta(seconds=30)) == []
+    assert health_rows() == []
 
 
 def test_healthy_and_never_run_tasks_are_not_reported(ctx):

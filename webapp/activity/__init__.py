@@ -2,7 +2,8 @@
 
 Public API: ``Activity``, ``record_activity``, ``record_many``, ``ActivityStatusable``,
 ``StatusChecker``, ``periodic_task``, the ``activity_committed`` signal (sent after commit),
-``write_transaction`` (a short transaction of a hot path, with its activities).
+``write_transaction`` (a short transaction of a hot path, with its activities),
+``pause_periodic`` / ``resume_periodic``.
 """
 
 from webapp.activity.health import (
@@ -14,6 +15,7 @@ from webapp.activity.health import (
 )
 from webapp.activity.mixin import ActivityStatusable
 from webapp.activity.models import Activity, ActivityDeletePermit, ImmutableActivityError
+from webapp.activity.pauses import pause_periodic, registered_periodic, resume_periodic
 from webapp.activity.service import (
     WriteTransaction,
     activity_committed,
@@ -35,9 +37,12 @@ __all__ = [
     "activity_committed",
     "build_activity",
     "health_state",
+    "pause_periodic",
     "periodic_task",
     "record_activity",
     "record_many",
+    "registered_periodic",
+    "resume_periodic",
     "WriteTransaction",
     "wire_dict",
     "write_transaction",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -18,6 +19,9 @@ from webapp.activity.service import record_activity, subject_identity
 from webapp.activity.validation import validate_key
 from webapp.database import utcnow
 from webapp.extensions import db, huey
+from webapp.periodic import PeriodicPause, hold_paused, pause_states
+
+log = logging.getLogger(__name__)
 
 PERIODIC_SUBJECT = "periodic_task"
 
@@ -41,6 +45,8 @@ class PeriodicSpec:
     period: dt.timedelta
     grace: dt.timedelta
     schedule: str
+    #: Its Huey task (calling it enqueues a run), None for a spec registered by hand.
+    task: Any = field(default=None, compare=False, repr=False)
 
 
 #: Every periodic task registered through ``periodic_task``, by name.
@@ -81,7 +87,8 @@ def periodic_task(
     is measured against) and ``grace`` how much lateness is tolerated (default: half the
     period). Each run records ``<name>.started``, then ``<name>.completed`` (value True) or
     ``<name>.failed`` (value False, the error as message) as system activities of the subject
-    ``periodic_task:<name>``; the failure is re-raised so Huey's retries still apply.
+    ``periodic_task:<name>``; the failure is re-raised so Huey's retries still apply. While
+    the task is paused (``pause_periodic``) a run does nothing and notes the tick it missed.
     """
 
     def decorator(fn: Callable) -> Callable:
@@ -89,16 +96,16 @@ def periodic_task(
         validate_key(task_name)
         if task_name in PERIODIC_TASKS:
             raise ValueError(f"periodic task {task_name!r} is registered twice")
-        PERIODIC_TASKS[task_name] = PeriodicSpec(
-            task_name,
-            period,
-            grace if grace is not None else period / 2,
-            schedule_text or describe_period(period),
-        )
         subject = PeriodicSubject(task_name)
 
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
+            # Enqueued before its pause (or by a scheduler that read the pause just before
+            # it committed): it waits for the resume, which runs it once.
+            if hold_paused([task_name], utcnow()):
+                db.session.commit()
+                log.info("periodic task %s is paused: this run waits for its resume", task_name)
+                return None
             record_activity(f"{task_name}.started", None, subject=subject, system=True)
             try:
                 result = fn(*args, **kwargs)
@@ -112,7 +119,15 @@ def periodic_task(
             record_activity(f"{task_name}.completed", True, subject=subject, system=True)
             return result
 
-        return huey.periodic_task(schedule, name=task_name, **task_options)(run)
+        task = huey.periodic_task(schedule, name=task_name, **task_options)(run)
+        PERIODIC_TASKS[task_name] = PeriodicSpec(
+            task_name,
+            period,
+            grace if grace is not None else period / 2,
+            schedule_text or describe_period(period),
+            task,
+        )
+        return task
 
     return decorator
 
@@ -123,13 +138,22 @@ def health_state(
     period: dt.timedelta,
     grace: dt.timedelta,
     now: dt.datetime,
+    *,
+    pause: PeriodicPause | None = None,
 ) -> str:
-    """never / failing / up / late / down from the last success and the last error."""
+    """never / failing / up / late / down from the last success and the last error; paused
+    while its ``pause`` says so. A task resumed after its last success is late or down only
+    counting from its resume: the time it spent paused never makes it so."""
+    if pause is not None and pause.paused:
+        return "paused"
     if last_success is None:
         return "never" if last_error is None else "failing"
     if last_error is not None and last_error.id > last_success.id:
         return "failing"
-    age = now - last_success.created_at
+    since = last_success.created_at
+    if pause is not None and pause.resumed_at is not None and pause.resumed_at > since:
+        since = pause.resumed_at
+    age = now - since
     if age <= period:
         return "up"
     if age <= period + grace:
@@ -169,20 +193,27 @@ class StatusChecker:
         grace: dt.timedelta | None = None,
         now: dt.datetime | None = None,
     ) -> str:
-        """ "never" | "up" | "late" | "down" | "failing" (period/grace default to the task's)."""
+        """ "never" | "up" | "late" | "down" | "failing", or "paused" for a periodic task
+        paused now (period/grace default to the task's)."""
         if period is None:
             if self.spec is None:
                 raise ValueError(f"no period given and {self.subject} is no registered task")
             period = self.spec.period
         if grace is None:
             grace = self.spec.grace if self.spec else dt.timedelta(0)
-        return health_state(self.last_success, self.last_error, period, grace, now or utcnow())
+        kind, name = self.subject
+        pause = db.session.get(PeriodicPause, name) if kind == PERIODIC_SUBJECT else None
+        return health_state(
+            self.last_success, self.last_error, period, grace, now or utcnow(), pause=pause
+        )
 
     @classmethod
     def overview(cls, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Every registered periodic task with its last success, last error (``Outcome`` or
-        None) and state, from one query over ``PeriodicOutcome`` (the newest success and the
-        newest error of each task, kept by the database as activities are written)."""
+        None), its ``pause`` (``PeriodicPause`` or None), whether it is ``paused`` and its
+        state, from one query over ``PeriodicOutcome`` (the newest success and the newest
+        error of each task, kept by the database as activities are written) and one over
+        the few rows of ``PeriodicPause``."""
         specs = sorted(PERIODIC_TASKS.values(), key=lambda s: s.name)
         if not specs:
             return []
@@ -194,9 +225,11 @@ class StatusChecker:
                 _OUTCOMES
             ).all()
         }
+        pauses = pause_states()
         result = []
         for spec in specs:
             ok, err = found.get((spec.name, True)), found.get((spec.name, False))
+            pause = pauses.get(spec.name)
             result.append(
                 {
                     "name": spec.name,
@@ -205,7 +238,9 @@ class StatusChecker:
                     "grace": spec.grace,
                     "last_success": ok,
                     "last_error": err,
-                    "state": health_state(ok, err, spec.period, spec.grace, now),
+                    "pause": pause,
+                    "paused": pause is not None and pause.paused,
+                    "state": health_state(ok, err, spec.period, spec.grace, now, pause=pause),
                 }
             )
         return result

@@ -1,10 +1,12 @@
-"""/admin/events: queued events by status and priority, their errors, and retrying failed
-ones (a confirm page, then a POST with CSRF; 409 when the event is not failed)."""
+"""/admin/events: queued events by status and priority, their errors, retrying failed ones
+(a confirm page, then a POST with CSRF; 409 when the event is not failed), and pausing and
+resuming a priority (a POST with CSRF)."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.operations import require_confirmation
@@ -16,6 +18,9 @@ from webapp.events import (
     event_counts,
     get_event,
     list_events,
+    pause_priority,
+    paused_priorities,
+    resume_priority,
     retry_event,
 )
 from webapp.events.models import FAILED
@@ -37,13 +42,15 @@ def events() -> ResponseReturnValue:
         )
     except ValueError as exc:
         bad(str(exc))
+    paused = paused_priorities()
     return render_template(
         "admin/events.html",
         rows=rows,
         counts=event_counts(),
         priorities=list(PRIORITIES),
         statuses=STATUSES,
-        owners=user_emails(m.owner_id for m in rows),
+        owners=user_emails([*(m.owner_id for m in rows), *(p.paused_by for p in paused.values())]),
+        paused=paused,
         filters=request.args,
         next_url=link("admin.events", before=next_before) if next_before else None,
     )
@@ -81,3 +88,25 @@ def event_retry_confirmed(event_id: int) -> ResponseReturnValue:
         abort(409, description=str(exc))
     flash(f"Event {event_id} ({message.name}) is queued again.", "success")
     return redirect(url_for("admin.events", status=FAILED))
+
+
+@bp.post("/events/priorities/<priority>/pause")
+def priority_pause(priority: str) -> ResponseReturnValue:
+    """Pause a priority: its events wait, queued, until it is resumed; 404 for a bad one."""
+    try:
+        pause_priority(priority, by_user_id=current_user.id)
+    except ValueError as exc:
+        abort(404, description=str(exc))
+    flash(f"{priority} events are paused: they wait, queued, until resumed.", "success")
+    return redirect(url_for("admin.events", _anchor="priorities"))
+
+
+@bp.post("/events/priorities/<priority>/resume")
+def priority_resume(priority: str) -> ResponseReturnValue:
+    """Resume a paused priority: every event of it waiting is handed to the consumers."""
+    try:
+        handed = resume_priority(priority, by_user_id=current_user.id)
+    except ValueError as exc:
+        abort(404, description=str(exc))
+    flash(f"{priority} events are resumed: {handed} waiting handed to the consumers.", "success")
+    return redirect(url_for("admin.events", _anchor="priorities"))

@@ -30,9 +30,15 @@ SECTIONS = (
     (
         "admin.events",
         "Events",
-        ("admin.events", "admin.event_retry", "admin.event_retry_confirmed"),
+        (
+            "admin.events",
+            "admin.event_retry",
+            "admin.event_retry_confirmed",
+            "admin.priority_pause",
+            "admin.priority_resume",
+        ),
     ),
-    ("admin.health", "Health", ("admin.health",)),
+    ("admin.health", "Health", ("admin.health", "admin.periodic_pause", "admin.periodic_resume")),
     ("admin.activity", "Activity", ("admin.activity", "admin.activity_export")),
     (
         "admin.users",

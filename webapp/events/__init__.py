@@ -1,8 +1,9 @@
 """Events: "do something later" with a priority, processed by exactly one consumer.
 
 Public API: ``Event`` (subclass it in ``tasks/events/``), ``EventMessage``, ``queue_event``,
-``retry_event``, ``registered_events``, ``get_event_class``, and the admin queries
-``list_events`` / ``event_counts``.
+``retry_event``, ``registered_events``, ``get_event_class``, ``pause_priority`` /
+``resume_priority`` / ``paused_priorities``, and the admin queries ``list_events`` /
+``event_counts``.
 """
 
 from webapp.events.base import (
@@ -12,7 +13,8 @@ from webapp.events.base import (
     import_event_modules,
     registered_events,
 )
-from webapp.events.models import STATUSES, EventMessage
+from webapp.events.models import STATUSES, EventMessage, EventPause
+from webapp.events.pauses import pause_priority, paused_priorities, resume_priority
 from webapp.events.queries import event_counts, event_dict, get_event, list_events
 from webapp.events.service import queue_event, retry_event, sweep_events
 
@@ -20,6 +22,7 @@ __all__ = [
     "STATUSES",
     "Event",
     "EventMessage",
+    "EventPause",
     "event_counts",
     "event_dict",
     "event_name_for",
@@ -27,8 +30,11 @@ __all__ = [
     "get_event_class",
     "import_event_modules",
     "list_events",
+    "pause_priority",
+    "paused_priorities",
     "queue_event",
     "registered_events",
+    "resume_priority",
     "retry_event",
     "sweep_events",
 ]

@@ -1,12 +1,14 @@
-"""EventMessage: one queued event, the database's record of it and the claim on it."""
+"""EventMessage: one queued event, the database's record of it and the claim on it;
+EventPause: a priority whose events wait."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, exists, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.database import JSONType, Model, UTCDateTime, utcnow
 
@@ -74,3 +76,24 @@ class EventMessage(Model):
 
     def __repr__(self) -> str:
         return f"<EventMessage {self.id} {self.name} {self.priority} {self.status}>"
+
+
+class EventPause(Model):
+    """A paused priority (one row while it is paused): no consumer or poller takes an event of
+    it, which stays ``queued`` until ``resume_priority``."""
+
+    __tablename__ = "event_pause"
+
+    priority: Mapped[str] = mapped_column(String(10), primary_key=True)
+    paused_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paused_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<EventPause {self.priority}>"
+
+
+def priority_not_paused() -> ColumnElement[bool]:
+    """True for an event whose priority is not paused: a NOT EXISTS on the primary key of
+    the few rows of ``event_pause``, inside the statement that takes the event (no query of
+    its own, and no cache: a pause holds for every consumer once it commits)."""
+    return ~exists().where(EventPause.priority == EventMessage.priority)

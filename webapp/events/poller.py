@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from webapp.database import utcnow
-from webapp.events.models import QUEUED, EventMessage
+from webapp.events.models import QUEUED, EventMessage, priority_not_paused
 from webapp.events.service import process_message
 from webapp.extensions import db
 from webapp.queue import PRIORITIES
@@ -38,7 +38,8 @@ def parse_priorities(value: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def next_waiting(priorities: Sequence[str]) -> int | None:
-    """The id of the event to take next: highest priority first, oldest first within it."""
+    """The id of the event to take next: highest priority first, oldest first within it;
+    none of a paused priority."""
     now = utcnow()
     for priority in priorities:  # one index range per priority, highest first
         message_id = db.session.scalar(
@@ -47,6 +48,7 @@ def next_waiting(priorities: Sequence[str]) -> int | None:
                 EventMessage.status == QUEUED,
                 EventMessage.priority == priority,
                 EventMessage.enqueued_at <= now,  # not before a retry's delay has passed
+                priority_not_paused(),
             )
             .order_by(EventMessage.id)
             .limit(1)

@@ -39,7 +39,15 @@ from webapp.accounts.models import User
 from webapp.activity import periodic_task, record_activity
 from webapp.database import check_id, check_storable_json, rows_changed, utcnow
 from webapp.events.base import Event, get_event_class
-from webapp.events.models import DONE, FAILED, HALTED, PROCESSING, QUEUED, EventMessage
+from webapp.events.models import (
+    DONE,
+    FAILED,
+    HALTED,
+    PROCESSING,
+    QUEUED,
+    EventMessage,
+    priority_not_paused,
+)
 from webapp.extensions import db, huey
 from webapp.queue import PRIORITIES
 
@@ -75,10 +83,7 @@ def queue_event(
         event_class = get_event_class(name)
     except LookupError:
         raise ValueError(f"unknown event {name!r}") from None
-    if not isinstance(queue, str) or queue not in PRIORITIES:
-        raise ValueError(
-            f"invalid event priority {queue!r:.40}; expected one of {list(PRIORITIES)}"
-        )
+    check_priority(queue)
     encoded = _encode_params(params)
     owner_id = _owner(owner_id)
     retries = _setting(event_class.retries, "BEACON_EVENT_RETRIES")
@@ -98,6 +103,15 @@ def queue_event(
     if commit:
         db.session.commit()
     return message
+
+
+def check_priority(priority: str) -> str:
+    """The priority itself; ValueError naming a bad one."""
+    if not isinstance(priority, str) or priority not in PRIORITIES:
+        raise ValueError(
+            f"invalid event priority {priority!r:.40}; expected one of {list(PRIORITIES)}"
+        )
+    return priority
 
 
 def _encode_params(params: dict[str, Any]) -> str:
@@ -156,9 +170,15 @@ def _task_args(message: EventMessage) -> tuple[int, str, int, float]:
     return message.id, message.priority, message.retries_left, message.retry_delay
 
 
-def _enqueue(message_id: int, priority: str, retries: int, retry_delay: float) -> bool:
+def _enqueue(
+    message_id: int, priority: str, retries: int, retry_delay: float, delay: float | None = None
+) -> bool:
     task = process_event.s(
-        message_id, priority=PRIORITIES[priority], retries=retries, retry_delay=retry_delay
+        message_id,
+        priority=PRIORITIES[priority],
+        retries=retries,
+        retry_delay=retry_delay,
+        delay=delay,
     )
     try:
         huey.enqueue(task)
@@ -170,9 +190,10 @@ def _enqueue(message_id: int, priority: str, retries: int, retry_delay: float) -
     return True
 
 
-def enqueue_message(message: EventMessage) -> bool:
-    """Hand a committed, queued row to Huey now (the sweeper and admin retries use this)."""
-    return _enqueue(*_task_args(message))
+def enqueue_message(message: EventMessage, *, delay: float | None = None) -> bool:
+    """Hand a committed, queued row to Huey now, or in ``delay`` seconds (the sweeper, admin
+    retries and resumed priorities use this)."""
+    return _enqueue(*_task_args(message), delay=delay)
 
 
 # Processing.
@@ -184,10 +205,11 @@ def consumer_name() -> str:
 
 
 def claim(message_id: int, task_id: str | None = None) -> int | None:
-    """Take a queued event for this consumer; the attempt number, or None if it is not queued."""
+    """Take a queued event for this consumer; the attempt number, or None if it is not queued
+    or its priority is paused (it stays queued: ``resume_priority`` hands it over again)."""
     stmt = (
         update(EventMessage)
-        .where(EventMessage.id == message_id, EventMessage.status == QUEUED)
+        .where(EventMessage.id == message_id, EventMessage.status == QUEUED, priority_not_paused())
         .values(
             status=PROCESSING,
             attempts=EventMessage.attempts + 1,
@@ -220,13 +242,14 @@ def _settle(message_id: int, attempt: int, **values: Any) -> bool:
 
 
 def process_message(message_id: int, task_id: str | None = None) -> str:
-    """Claim and process one event: "done", "halted", or "skipped" when someone else has it.
+    """Claim and process one event: "done", "halted", or "skipped" when someone else has it
+    or its priority is paused.
 
     A failure is recorded (see ``fail_attempt``) and re-raised, so Huey retries the task.
     """
     attempt = claim(message_id, task_id)
     if attempt is None:
-        log.info("event %s is not queued (taken or finished elsewhere): skipped", message_id)
+        log.info("event %s is not queued (taken or finished elsewhere) or paused", message_id)
         return "skipped"
     message = _snapshot(message_id)
     db.session.commit()  # no transaction of ours while the event runs (SQLite: the write lock)
@@ -316,6 +339,7 @@ def sweep_events(now: dt.datetime | None = None) -> int:
         db.session.scalars(
             select(EventMessage)
             .where(EventMessage.status == QUEUED, EventMessage.enqueued_at < stale_before)
+            .where(priority_not_paused())  # they wait for their resume, which enqueues them
             .order_by(EventMessage.id)
             .limit(SWEEP_BATCH)
         )

@@ -61,5 +61,7 @@ def world(app: Flask, tmp_path: Path) -> World:
             "job_id": job_id,
             "user_id": subscriber.id,
             "filename": "css/beacon.css",
+            "task_name": "events_sweep",
+            "priority": "low",
         },
     )
