@@ -83,6 +83,10 @@ class Config:
     BEACON_JOB_STORE = os.environ.get("BEACON_JOB_STORE") or ("redis" if REDIS_URL else "sql")
     BEACON_JOB_HEARTBEAT = _float("BEACON_JOB_HEARTBEAT", 5.0)
     BEACON_JOB_HEARTBEAT_TIMEOUT = _float("BEACON_JOB_HEARTBEAT_TIMEOUT", 30.0)
+    # Consumers: a heartbeat every so many seconds; one silent for longer than the other
+    # setting shows as gone on the queues page.
+    BEACON_CONSUMER_HEARTBEAT = _float("BEACON_CONSUMER_HEARTBEAT", 5.0)
+    BEACON_CONSUMER_GONE_AFTER = _float("BEACON_CONSUMER_GONE_AFTER", 20.0)
 
     # Operations: how long an action's lease lasts after its last renewal before the reaper
     # may resume it; a running action renews it every third of that.

@@ -7,10 +7,11 @@ factory a standalone consumer builds its Flask app with (a web process binds its
 import importlib
 import os
 
+import webapp.consumers  # noqa: F401  (the consumer heartbeat)
 import webapp.jobs  # noqa: F401  (job lifecycle hooks, lease monitor, housekeeping task)
 import webapp.operations  # noqa: F401  (the action runner and the reaper)
 from config import settings
-from tasks import demo, events  # noqa: F401  (events: every event class, see its __init__)
+from tasks import bulk, demo, events  # noqa: F401  (events: every event class, see its __init__)
 from webapp.extensions import huey
 from webapp.factory import create_app
 

@@ -3,6 +3,7 @@
 from tasks.demo.models import ConnectedAccount
 from webapp.accounts.models import LoginSession, User
 from webapp.activity.models import Activity, ActivityDeletePermit, PeriodicOutcome
+from webapp.consumers.models import ConsumerProcess
 from webapp.events.models import EventMessage, EventPause
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
@@ -15,6 +16,7 @@ __all__ = [
     "ActivityDeletePermit",
     "ActivityRead",
     "ConnectedAccount",
+    "ConsumerProcess",
     "EventMessage",
     "EventPause",
     "JobStatusField",

@@ -12,7 +12,9 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, has_app_context
@@ -43,6 +45,56 @@ def storage_settings(settings: Mapping[str, Any]) -> tuple[type, dict]:
     return SqliteStorage, {"filename": filename}
 
 
+@dataclass(frozen=True)
+class Running:
+    """A task a worker of this process runs now."""
+
+    worker: str
+    task: str
+    task_id: str
+    since: float  # time.time()
+
+
+class Workers:
+    """The consumer of this process: its options (as ``create_consumer`` was given them),
+    its workers up (Huey's startup and shutdown hooks, which every worker calls), and the
+    task each one runs now."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = {}
+        self.started_at: float | None = None
+        self._lock = threading.Lock()
+        self._up = 0
+        self._running: dict[int, Running] = {}
+
+    @property
+    def count(self) -> int:
+        """How many workers are up in this process."""
+        return self._up
+
+    def up(self) -> None:
+        with self._lock:
+            if self._up == 0:  # a consumer starts (again) in this process
+                self.started_at = time.time()
+            self._up += 1
+
+    def down(self) -> None:
+        with self._lock:
+            self._up = max(0, self._up - 1)
+
+    def begin(self, task: Any) -> None:
+        """This thread runs ``task`` now (two dict writes: on every task's path)."""
+        thread = threading.current_thread()
+        self._running[thread.ident or 0] = Running(thread.name, task.name, task.id, time.time())
+
+    def end(self) -> None:
+        self._running.pop(threading.get_ident(), None)
+
+    def running(self) -> list[Running]:
+        """What each busy worker runs now, longest-running first."""
+        return sorted(list(self._running.values()), key=lambda r: r.since)  # list(): one step
+
+
 class BeaconHuey(Huey):
     """Huey that runs every task in a Flask app context and can be rebound to new storage.
 
@@ -57,14 +109,35 @@ class BeaconHuey(Huey):
     storage_class: Any
     storage_kwargs: dict[str, Any]
     storage: Any
+    workers: Workers
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workers = Workers()
+        # Registered first: every other startup hook sees this worker counted.
+        self.on_startup(name="beacon_workers")(self.workers.up)
+        self.on_shutdown(name="beacon_workers")(self.workers.down)
+
+    def create_consumer(self, **options: Any) -> Consumer:
+        """A consumer for this instance (``huey_consumer`` calls it too); its options are
+        kept for the consumers page (workers, worker type, periodic on or off)."""
+        consumer = super().create_consumer(**options)
+        self.workers.options = {
+            "workers": consumer.workers,
+            "worker_type": consumer.worker_type,
+            "periodic": consumer.periodic,
+        }
+        return consumer
 
     def execute(self, task: Any, timestamp: Any = None) -> Any:
         """Run a task in an app context; its database transactions are writing ones."""
         writing = in_task.set(True)
+        self.workers.begin(task)
         try:
             with self.app_context():
                 return super().execute(task, timestamp)
         finally:
+            self.workers.end()
             in_task.reset(writing)
 
     def now(self) -> dt.datetime:
@@ -162,8 +235,7 @@ def start_beside_host(consumer: Consumer) -> Consumer:
 
 def start_embedded_consumer(huey: BeaconHuey, workers: int, periodic: bool) -> Consumer:
     """Start worker and scheduler threads in this process; stop with ``stop(graceful=True)``."""
-    consumer = Consumer(
-        huey,
+    consumer = huey.create_consumer(
         workers=workers,
         worker_type="thread",
         periodic=periodic,

@@ -1,6 +1,7 @@
 /* Beacon admin pages: live updates over Socket.IO.
  *
- * The page says what it shows in #admin-page[data-live] ("operation", "operations", "jobs").
+ * The page says what it shows in #admin-page[data-live] ("operation", "operations", "jobs",
+ * "queues": that one is fetched again every two seconds).
  * On a change it either updates a job row in place (progress, status) or fetches the page
  * again and swaps its [data-live-region] parts: the server renders everything, this script
  * never builds HTML from event data. Once joined (and caught up) it sets
@@ -144,4 +145,12 @@
   socket.on("admin_job", function (job) {
     if (kind === "jobs" && job && job.id) updateJob(job);
   });
+
+  // -- the queues page: no event says a queue grew, so it asks again every two seconds ------
+
+  if (kind === "queues") {
+    window.setInterval(function () {
+      if (!document.hidden) refresh();
+    }, 2000);
+  }
 })();

@@ -32,6 +32,7 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "job_id": factories.queued_job(app),
         "task_name": "events_sweep",
         "priority": "low",
+        "verb": "retry",
     }
 
 

@@ -30,8 +30,7 @@ def drain(max_tasks: int = 1000, include_scheduled: bool = True) -> int:
 @contextlib.contextmanager
 def running_consumer(workers: int = 2, periodic: bool = False) -> Iterator[Consumer]:
     """A real Huey consumer (worker + scheduler threads) for the duration of the block."""
-    consumer = Consumer(
-        huey,
+    consumer = huey.create_consumer(
         workers=workers,
         worker_type="thread",
         periodic=periodic,

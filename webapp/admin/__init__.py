@@ -24,12 +24,14 @@ def admins_only() -> None:
 from webapp.admin import (  # noqa: E402,F401
     activity,
     audit,
+    bulk,
     events,
     health,
     jobs,
     live,
     operations,
     overview,
+    queues,
     templating,
     users,
 )

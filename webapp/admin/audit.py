@@ -15,6 +15,7 @@ from flask_login import current_user
 from webapp.accounts.decorators import READS
 from webapp.activity import record_activity
 from webapp.admin import bp
+from webapp.masking import masked
 
 
 def verb(endpoint: str) -> str:
@@ -33,6 +34,10 @@ def audit(response: Response) -> Response:
         return response
     action = verb(request.endpoint or "")
     target = dict(request.view_args or {})
+    # A write's query string says what it took (a bulk action's filter): kept, masked.
+    args = {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
+    if args:
+        target["args"] = masked(args)
     described = ", ".join(f"{k} {v}" for k, v in target.items())
     record_activity(
         f"admin.{action}",

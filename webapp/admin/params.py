@@ -144,4 +144,6 @@ def link(endpoint: str, *, drop: Iterable[str] = ("before",), **extra: Any) -> s
     for key, value in extra.items():
         if value is not None:
             args.add(key, value)
-    return url_for(endpoint, **cast(dict[str, Any], args.to_dict(flat=False)))
+    # One value as itself (a path argument must be), several as a list (repeated in the query).
+    values = {k: v[0] if len(v) == 1 else v for k, v in args.to_dict(flat=False).items()}
+    return url_for(endpoint, **cast(dict[str, Any], values))

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from webapp.admin import bp
+from webapp.admin.params import link
 from webapp.masking import masked
 
 #: The admin tabs: (endpoint, label, the endpoints under that tab).
@@ -24,9 +25,12 @@ SECTIONS = (
             "admin.action_rerun_confirmed",
             "admin.operation_cancel",
             "admin.operation_cancel_confirmed",
+            "admin.operations_bulk",
+            "admin.operations_bulk_confirmed",
         ),
     ),
     ("admin.jobs", "Jobs", ("admin.jobs", "admin.job_cancel")),
+    ("admin.queues", "Queues", ("admin.queues",)),
     (
         "admin.events",
         "Events",
@@ -50,7 +54,7 @@ SECTIONS = (
 
 @bp.context_processor
 def admin_context() -> dict[str, Any]:
-    return {"admin_sections": SECTIONS}
+    return {"admin_sections": SECTIONS, "admin_link": link}
 
 
 @bp.app_template_filter("admin_time")

@@ -26,7 +26,7 @@ from huey.api import TaskWrapper
 from webapp.extensions import db, huey
 from webapp.jobs import lifecycle
 from webapp.jobs.backend import get_store
-from webapp.jobs.lease import consumers, monitor
+from webapp.jobs.lease import monitor
 from webapp.jobs.lifecycle import INCLUDES, META_KWARG, JobOptions, options_of
 from webapp.jobs.status import DEFAULT_EXPIRES_IN, JobCancelled, JobStatus
 from webapp.jobs.validation import check_count
@@ -254,11 +254,9 @@ def _on_interrupted(signal: str, task: Any) -> None:
 
 @huey.on_startup(name="beacon_jobs_monitor")
 def _consumer_started() -> None:
-    consumers.add(1)
     monitor.start()
 
 
 @huey.on_shutdown(name="beacon_jobs_monitor")
 def _consumer_stopped() -> None:
-    consumers.add(-1)
     monitor.wake()

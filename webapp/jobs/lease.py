@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping
 
 from flask import current_app
@@ -56,20 +55,6 @@ def _config(name: str) -> Callable[[], float]:
     return lambda: float(current_app.config[name])
 
 
-class Consumers:
-    """How many consumer workers run in this process (Huey's startup and shutdown hooks)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def add(self, n: int) -> None:
-        with self._lock:
-            self.count = max(0, self.count + n)
-
-
-consumers = Consumers()
-
 #: The monitor of this process: the running jobs (id -> their JobStatus), their leases renewed
 #: and reaped every ``BEACON_JOB_HEARTBEAT`` seconds, their cancel requests looked for every
 #: ``BEACON_CANCEL_POLL`` seconds; it reaps while any consumer worker is up here, too.
@@ -80,5 +65,5 @@ monitor: Heartbeat[JobStatus] = Heartbeat(
         Duty(_config("BEACON_CANCEL_POLL"), _watch_cancels),
     ],
     context=huey.app_context,
-    keep=lambda: consumers.count > 0,
+    keep=lambda: huey.workers.count > 0,
 )

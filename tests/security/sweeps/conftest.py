@@ -63,5 +63,6 @@ def world(app: Flask, tmp_path: Path) -> World:
             "filename": "css/beacon.css",
             "task_name": "events_sweep",
             "priority": "low",
+            "verb": "retry",
         },
     )

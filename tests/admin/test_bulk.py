@@ -1,0 +1,98 @@
+"""Bulk actions on the operations list: the confirm page counts what the filter matches, the
+POST starts one tracked job that retries (or cancels) each one, and both are recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.admin import factories
+from tests.conftest import csrf_token
+from tests.support.queue import drain
+from webapp.activity import Activity
+from webapp.extensions import db
+from webapp.jobs import JobStatus
+
+
+def _failed(app, tmp_path, n: int, name: str = "billing.charge") -> list[int]:
+    ops = [factories.failed_operation(app, tmp_path, name=f"{name}{i}") for i in range(n)]
+    for _op_id, allow in ops:
+        allow.touch()  # a retry succeeds
+    return [op_id for op_id, _ in ops]
+
+
+def _activities(app, prefix: str) -> list[Activity]:
+    with app.app_context():
+        rows = db.session.scalars(select(Activity).where(Activity.key.startswith(prefix)))
+        return list(rows)
+
+
+def test_the_confirm_page_counts_the_failed_operations_the_filter_matches(
+    app, admin_client, tmp_path
+):
+    _failed(app, tmp_path, 3, "billing.charge")
+    _failed(app, tmp_path, 1, "mail.send")
+    page = admin_client.get("/admin/operations/bulk/retry?name=billing.")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Retry failed: 3 operations?" in text and "<code>name=billing.</code>" in text
+    listed = admin_client.get("/admin/operations?name=billing.").get_data(as_text=True)
+    assert "Retry failed (3)" in listed
+    assert "/admin/operations/bulk/retry?name=billing." in listed
+
+
+def test_a_bulk_retry_runs_as_a_tracked_job_and_retries_each_failed_operation(
+    app, admin, admin_client, tmp_path
+):
+    op_ids = _failed(app, tmp_path, 4)
+    token = csrf_token(admin_client, "/admin/operations/bulk/retry")
+    resp = admin_client.post(
+        "/admin/operations/bulk/retry?state=failed",
+        data={"csrf_token": token, "confirm": "yes"},
+    )
+    assert resp.status_code == 302 and resp.location.endswith("/admin/jobs?task=beacon.bulk")
+    with app.app_context():
+        drain()
+        (job,) = JobStatus.recent(task="beacon.bulk")
+        assert job.status == "completed" and (job.progress.value, job.total) == (4, 4)
+        assert (job.get_field("retried"), job.get_field("skipped")) == (4, 0)
+        assert job.owner_id == admin.id
+        states = {factories.op_state(app, op_id) for op_id in op_ids}
+    assert states == {"completed"}
+    (audit,) = _activities(app, "admin.operations_bulk")
+    assert audit.value == {"by_user_id": admin.id, "verb": "retry", "args": {"state": "failed"}}
+    (outcome,) = _activities(app, "admin.bulk_retry")
+    assert outcome.value["retried"] == 4 and outcome.value["by_user_id"] == admin.id
+    assert outcome.private and outcome.system
+
+
+def test_a_bulk_cancel_cancels_every_unfinished_operation_and_leaves_the_rest(
+    app, admin_client, tmp_path
+):
+    (failed,) = _failed(app, tmp_path, 1)
+    done = factories.operation(app, "done.op", {"main": [factories.actions.ok]})
+    token = csrf_token(admin_client, "/admin/operations/bulk/cancel")
+    resp = admin_client.post(
+        "/admin/operations/bulk/cancel", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        drain()
+    assert factories.op_state(app, failed) == "cancelled"
+    assert factories.op_state(app, done) == "completed"
+
+
+def test_a_bulk_action_that_matches_nothing_or_names_no_verb_is_refused(
+    app, admin_client, tmp_path
+):
+    token = csrf_token(admin_client, "/admin/operations/bulk/retry")
+    nothing = admin_client.post(
+        "/admin/operations/bulk/retry", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert nothing.status_code == 409
+    assert admin_client.get("/admin/operations/bulk/explode").status_code == 404
+    assert admin_client.get("/admin/operations/bulk/retry?state=bogus").status_code == 400
+    unconfirmed = admin_client.post("/admin/operations/bulk/retry", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400
+    assert _activities(app, "admin.") == []  # refused writes are not audited
+    with app.app_context():
+        assert JobStatus.recent(task="beacon.bulk") == []
