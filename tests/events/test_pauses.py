@@ -146,6 +146,19 @@ def test_a_failed_attempt_of_a_paused_priority_waits_for_the_resume(ctx):
     assert status_of(message.id) == "done"
 
 
+def test_a_retry_still_in_its_delay_keeps_its_delay_when_resumed(ctx):
+    pause_priority("low")
+    ids = queue_labels("low-1")
+    drain()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # as a failed attempt's retry
+    db.session.execute(update(EventMessage).values(enqueued_at=later))
+    db.session.commit()
+    assert resume_priority("low") == 1
+    drain()  # Huey moves a task whose eta is ahead to its schedule
+    assert (huey.pending_count(), huey.scheduled_count()) == (0, 1)
+    assert statuses(ids) == {"low-1": "queued"}
+
+
 @pytest.mark.parametrize("priority", ["urgent", "", "LOW", None, 3])
 def test_a_bad_priority_is_refused_and_nothing_is_written(ctx, priority):
     for call in (pause_priority, resume_priority):
