@@ -140,6 +140,10 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     # Proxies in front of the web processes whose X-Forwarded-* headers are believed (0: none).
     BEACON_TRUSTED_PROXIES = _int("BEACON_TRUSTED_PROXIES", 0)
+    # GET /metrics: a bearer token for scrapers (unset: logged-in admins and viewers only),
+    # and the window (seconds) the job and action duration histograms cover.
+    BEACON_METRICS_TOKEN = os.environ.get("BEACON_METRICS_TOKEN") or None
+    BEACON_METRICS_WINDOW = _float("BEACON_METRICS_WINDOW", 3600.0)
 
     # Demo application: its pages, periodic tasks and seeders exist only when this is on.
     BEACON_DEMO = _flag("BEACON_DEMO", True)

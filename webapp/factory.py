@@ -86,13 +86,14 @@ def socketio_channel(app: Flask) -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import accounts, admin, api, demo, home, notifications, probes
+    from webapp import accounts, admin, api, demo, home, metrics, notifications, probes
     from webapp.inputs import IdConverter
     from webapp.ui import add_nav, init_ui
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> is a bounded id
     init_ui(app)
     app.register_blueprint(probes.bp)
+    metrics.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(accounts.bp)
     add_nav(app, "home.index", "Overview")

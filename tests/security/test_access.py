@@ -26,6 +26,9 @@ PUBLIC = {
     "probes.healthz",  # load balancers probe it: says only "ok"
     "probes.readyz",  # and this: says only which dependency is not ready
 }
+#: Outside /admin but for its readers only, refusing in JSON (401 to strangers, 403 to
+#: subscribers): a scraper's endpoint, which may come with a bearer token instead of a login.
+ADMIN_JSON = {"metrics.metrics"}
 #: Values for URL arguments by name; ids point at nothing (access is decided before lookup).
 ARGUMENTS = {"filename": "css/beacon.css"}
 MISSING_ID = 987654
@@ -95,15 +98,15 @@ def test_route_admits_exactly_whom_it_should(app, subscriber, admin, endpoint, m
         ("admin", as_admin),
     ):
         assert resp.status_code < 500, f"{role}: {where} -> {resp.status_code}"
-        if api:
+        if api or (endpoint in ADMIN_JSON and resp.status_code >= 400):
             assert resp.mimetype == "application/json", f"{role}: {where} answered {resp.mimetype}"
     if endpoint not in PUBLIC:
-        if api:
+        if api or endpoint in ADMIN_JSON:
             assert anonymous.status_code == 401, where
         else:
             assert anonymous.status_code == 302, where
             assert anonymous.headers["Location"].startswith("/login"), where
-    if rule.startswith("/admin"):
+    if rule.startswith("/admin") or endpoint in ADMIN_JSON:
         assert as_subscriber.status_code == 403, where
     else:
         assert as_subscriber.status_code not in (401, 403), where

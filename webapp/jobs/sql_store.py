@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -32,9 +32,19 @@ from sqlalchemy.engine import Connection
 
 from webapp.activity.retention import delete_in_batches
 from webapp.database import rows_changed, upsert, utcnow
+from webapp.durations import BOUNDS, distributions
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
-from webapp.jobs.store import FINISHED, GUARDS, JobStore, Record, Write, empty_record
+from webapp.jobs.store import (
+    FINISHED,
+    GUARDS,
+    STATUSES,
+    JobStore,
+    JobSummary,
+    Record,
+    Write,
+    empty_record,
+)
 
 JOBS = JobStatusRow.__table__
 FIELDS = JobStatusField.__table__
@@ -294,3 +304,18 @@ class SqlStore(JobStore):
             return rows_changed(db.session.execute(delete(JOBS).where(JOBS.c.id.in_(ids), doomed)))
 
         return delete_in_batches(candidates, delete_batch)
+
+    def summary(
+        self, since: dt.datetime, bounds: Sequence[float] = BOUNDS, now: dt.datetime | None = None
+    ) -> JobSummary:
+        """Two grouped queries: statuses per state, durations per task (bucketed by the
+        database). Unexpired rows only; the table holds little else (``purge``)."""
+        alive = JOBS.c.expires_at > (now or utcnow())
+        by_state = select(JOBS.c.status, func.count()).where(alive).group_by(JOBS.c.status)
+        completed = [alive, JOBS.c.status == "completed", JOBS.c.finished_at >= since]
+        with db.engine.connect() as conn:
+            counts: dict[str | None, int] = {s: n for s, n in conn.execute(by_state)}
+            durations = distributions(
+                conn, JOBS.c.task, JOBS.c.started_at, JOBS.c.finished_at, completed, bounds
+            )
+        return JobSummary({state: counts.get(state, 0) for state in STATUSES}, durations)

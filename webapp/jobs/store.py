@@ -11,12 +11,14 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from webapp.durations import BOUNDS, Distribution
 
 #: Every state a job can be in. ``interrupted``: its consumer died while it ran;
 #: ``revoked``: revoked in Huey before it ran; ``expired``: its Huey ``expires`` passed;
@@ -118,6 +120,16 @@ class Write:
     task_data: bytes | None = None
 
 
+@dataclass(frozen=True)
+class JobSummary:
+    """What ``/metrics`` reads of a store: how many unexpired statuses are in each state
+    (every state, 0 or more), and the durations (first start to end) of the jobs completed in
+    a window, by task."""
+
+    counts: dict[str, int]
+    durations: dict[str, Distribution]
+
+
 class JobStore:
     """The interface of a status store. Both implementations keep these promises:
 
@@ -188,4 +200,11 @@ class JobStore:
         before ``before``, except the newest ``failed`` one of each task (by finish time, then
         id), in batches of at most ``batch_size``; returns how many went. Unfinished statuses
         are never touched; expiry still applies to what this keeps."""
+        raise NotImplementedError
+
+    def summary(
+        self, since: dt.datetime, bounds: Sequence[float] = BOUNDS, now: dt.datetime | None = None
+    ) -> JobSummary:
+        """Statuses per state, and the durations of the jobs completed since ``since`` in
+        buckets of ``bounds`` (seconds), by task. Reads only."""
         raise NotImplementedError

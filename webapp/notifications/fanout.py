@@ -29,6 +29,7 @@ from webapp.extensions import db
 from webapp.jobs import job_status_changed
 from webapp.notifications import delivery
 from webapp.notifications.jobs import JobFeed
+from webapp.notifications.latency import latency_histogram, observe_deliveries
 from webapp.notifications.signals import read_state_changed
 from webapp.notifications.subscribers import Send, Subscriber, Subscribers
 from webapp.notifications.tail import LogTail
@@ -60,6 +61,8 @@ class Fanout:
         self.tail: LogTail | None = None
         self.dirty_unread: set[int] = set()
         self.jobs = JobFeed(self.sessions, cfg)
+        #: Creation to emit of live deliveries (``webapp.notifications.latency``).
+        self.latency = latency_histogram()
         self.listener: Listener | None = None
         #: Without Redis, on SQLite: notices commits of other processes between polls.
         self.watch: WalWatch | None = None
@@ -240,7 +243,9 @@ class Fanout:
         released = tail.take()
         if released or late:
             self._end_revoked([*released, *late])
-            self.send(delivery.deliver(self.sessions, released, late))
+            sends = delivery.deliver(self.sessions, released, late)
+            self.send(sends)
+            observe_deliveries(self.latency, sends, [*released, *late])
         arrived = [
             sub
             for sub in self.sessions
