@@ -77,7 +77,9 @@ class seconds_between(FunctionElement[float]):  # noqa: N801 - used like func.<n
 @compiles(seconds_between)
 def _seconds_between(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    # A float, as the bounds it is compared with are bound: EXTRACT gives a numeric, which
+    # PostgreSQL would convert once per bucket (169-261 ms against 74-94 ms for 50,000 rows).
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
 
 
 @compiles(seconds_between, "sqlite")
