@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from tests.admin import actions, factories
 from tests.metrics.scrape import scrape, value
+from tests.support.services import RedisServer
+from webapp import create_app
 from webapp.events import queue_event
 from webapp.extensions import db
 from webapp.jobs import STATUSES as JOB_STATES
@@ -16,6 +18,8 @@ from webapp.jobs import JobStatus
 from webapp.operations import STATES as OPERATION_STATES
 from webapp.operations import Action
 from webapp.queue import PRIORITIES
+
+SOURCES = ("queue", "consumers", "database", "jobs")
 
 
 @pytest.fixture
@@ -81,8 +85,33 @@ def test_action_durations_are_a_histogram_per_action_of_completed_ones(admin_cli
 
 def test_every_source_is_up_and_consumers_and_latency_are_there(admin_client, world):
     families = scrape(admin_client)
-    for source in ("queue", "consumers", "database", "jobs"):
+    for source in SOURCES:
         assert value(families, "beacon_metrics_source_up", source=source) == 1
     assert value(families, "beacon_consumers", state="alive") == 0
     latency = "beacon_delivery_latency_seconds"
     assert value(families, latency, f"{latency}_count") == 0
+
+
+@pytest.mark.backends("sqlite")
+def test_a_source_that_cannot_be_read_shows_as_down_and_the_others_still_answer(backend):
+    redis_server = RedisServer()
+    redis_server.start()
+    try:
+        token = "scraper-token-0123456789"
+        app = create_app(
+            {
+                **backend.settings,
+                "REDIS_URL": redis_server.url,
+                "BEACON_JOB_STORE": "redis",
+                "BEACON_METRICS_TOKEN": token,
+            }
+        )
+        with app.app_context():
+            db.create_all()
+        redis_server.stop()
+        families = scrape(app.test_client(), headers={"Authorization": f"Bearer {token}"})
+    finally:
+        redis_server.stop()
+    up = {s: value(families, "beacon_metrics_source_up", source=s) for s in SOURCES}
+    assert up == {"queue": 0, "consumers": 1, "database": 1, "jobs": 0}
+    assert "beacon_operations" in families and "beacon_jobs" not in families
