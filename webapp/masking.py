@@ -50,3 +50,24 @@ def _mask(value: Any, keys: frozenset[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_mask(v, keys) for v in value]
     return value
+
+
+def unmasked(edited: Any, original: Any, keys: frozenset[str] | None = None) -> Any:
+    """An edit of a masked value, with the original's values back wherever the edit left
+    ``MASK`` at a sensitive key the original has (at any depth; lists by position): what a
+    form that showed ``masked(original)`` means when it sends ``MASK`` back unchanged."""
+    if keys is None:
+        keys = sensitive_keys(current_app.config.get("BEACON_SENSITIVE_KEYS"))
+    if isinstance(edited, dict) and isinstance(original, Mapping):
+        return {
+            k: original[k]
+            if v == MASK and str(k).lower() in keys and k in original
+            else unmasked(v, original.get(k), keys)
+            for k, v in edited.items()
+        }
+    if isinstance(edited, list) and isinstance(original, list | tuple):
+        return [
+            unmasked(v, original[i] if i < len(original) else None, keys)
+            for i, v in enumerate(edited)
+        ]
+    return edited

@@ -7,7 +7,7 @@ from webapp.consumers.models import ConsumerProcess
 from webapp.events.models import EventMessage, EventPause
 from webapp.jobs.models import JobStatusField, JobStatusRow
 from webapp.notifications.models import ActivityRead, ReadCursor
-from webapp.operations.models import Action, Operation
+from webapp.operations.models import Action, Attempt, Operation
 from webapp.periodic import PeriodicClaim, PeriodicPause
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Activity",
     "ActivityDeletePermit",
     "ActivityRead",
+    "Attempt",
     "ConnectedAccount",
     "ConsumerProcess",
     "EventMessage",

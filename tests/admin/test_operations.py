@@ -159,12 +159,12 @@ def test_rerun_runs_the_failed_action_again(app, admin_client, tmp_path):
     assert factories.op_state(app, op_id) == "completed"
 
 
-def test_rerun_is_refused_with_409_for_an_action_that_did_not_fail(app, admin_client, tmp_path):
+def test_rerun_is_refused_with_409_for_an_action_that_never_ran(app, admin_client, tmp_path):
     op_id, _ = factories.failed_operation(app, tmp_path)
-    completed = factories.action_ids(app, op_id)["main/ok"]
-    resp = admin_client.post(f"/admin/actions/{completed}/rerun", data={"confirm": "yes"})
+    pending = factories.action_ids(app, op_id)["main/finish"]
+    resp = admin_client.post(f"/admin/actions/{pending}/rerun", data={"confirm": "yes"})
     assert resp.status_code == 409
-    assert "is completed, not failed" in resp.get_data(as_text=True)
+    assert "is pending: only a completed or failed action" in resp.get_data(as_text=True)
     assert factories.op_state(app, op_id) == "failed"
 
 

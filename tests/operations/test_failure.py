@@ -139,12 +139,16 @@ def test_retry_refuses_an_unknown_operation(ctx):
         retry_operation(999)
 
 
-def test_rerun_refuses_a_completed_action(ctx, log):
+def test_a_completed_action_runs_again_only_by_an_explicit_rerun(ctx, log):
     op_id = start("t.norerun", {"log": str(log)}, {"main": [A.step_a]})
     op = run_until(op_id, "completed")
     with pytest.raises(ValueError, match="is completed, not failed"):
-        rerun_action(op.actions[0].id)
+        retry_operation(op_id)
     assert fresh(op_id).actions[0].attempts_count == 1
+    rerun_action(op.actions[0].id)  # see test_rerun.py
+    db.session.rollback()
+    assert run_until(op_id, "completed").actions[0].attempts_count == 2
+    assert calls(log) == ["a", "a"]
 
 
 def test_idempotency_key_is_the_same_for_every_attempt(ctx, log):

@@ -9,13 +9,21 @@ added later is audited without anyone remembering to.
 
 from __future__ import annotations
 
-from flask import Response, request
+from typing import Any
+
+from flask import Response, g, request
 from flask_login import current_user
 
 from webapp.accounts.decorators import READS
 from webapp.activity import record_activity
 from webapp.admin import bp
 from webapp.masking import masked
+
+
+def add_audit_detail(**values: Any) -> None:
+    """More for the value of this request's ``admin.<verb>`` activity, should it succeed
+    (JSON, masked by the caller): what a form changed, beyond the URL's ids."""
+    g.setdefault("audit_detail", {}).update(values)
 
 
 def verb(endpoint: str) -> str:
@@ -38,6 +46,7 @@ def audit(response: Response) -> Response:
     args = {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
     if args:
         target["args"] = masked(args)
+    target.update(g.get("audit_detail", {}))
     described = ", ".join(f"{k} {v}" for k, v in target.items())
     record_activity(
         f"admin.{action}",

@@ -1,12 +1,15 @@
-"""/admin/operations: find operations, see one in full, retry it or re-run its failed action.
+"""/admin/operations: find operations, see one in full (its diagram and the timeline of its
+attempts), retry it, or re-run it from a chosen step with its globals edited first.
 
-Retry and re-run are two views each: a GET page that says what will happen (and never changes
-anything, HEAD included), and a POST (with the CSRF token and ``confirm=yes``) that does it.
-Both answer 409 with the reason when the state does not allow it.
+Retry, re-run and cancel are two views each: a GET page that says what will happen (and never
+changes anything, HEAD included), and a POST (with the CSRF token and ``confirm=yes``) that does
+it. Both answer 409 with the reason when the state does not allow it; a re-run's globals that
+are not valid answer 400 with the reason, on the same form, and change nothing.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -14,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.admin import bp
+from webapp.admin.audit import add_audit_detail
 from webapp.admin.diagram import build_diagram
 from webapp.admin.params import (
     bad,
@@ -27,17 +31,25 @@ from webapp.admin.params import (
     user_arg,
 )
 from webapp.admin.queries import user_emails
+from webapp.admin.templating import admin_json
+from webapp.admin.timeline import build_timeline
 from webapp.extensions import db
+from webapp.inputs import loads_json
+from webapp.masking import masked, unmasked
 from webapp.operations import (
+    FINISHED_STATES,
     STATES,
     Action,
     Operation,
     cancel_operation,
+    changed_keys,
     rerun_action,
     retry_operation,
 )
 from webapp.operations.models import CANCELLED, COMPLETED, FAILED
 from webapp.operations.queries import list_operations, operation_detail, state_counts
+from webapp.operations.rerun import rerun_plan
+from webapp.operations.spec import check_globals
 
 
 def operation_filters() -> dict[str, Any]:
@@ -97,6 +109,7 @@ def operation(op_id: int) -> ResponseReturnValue:
         op=detail.operation,
         owner=owner,
         diagram=build_diagram(detail),
+        timeline=build_timeline(detail),
         steps={step.action.id: i + 1 for i, step in enumerate(detail.path)},
     )
 
@@ -140,35 +153,116 @@ def operation_retry_confirmed(op_id: int) -> ResponseReturnValue:
 
 
 def _rerun_target(action_id: int) -> tuple[Operation, Action, str | None]:
-    """The action's operation, the action and why it cannot be re-run now (None if it can)."""
+    """The action's operation, the action and why the operation cannot be re-run from it now
+    (None if it can): only a finished operation, from a completed or failed action."""
     action = db.session.get(Action, action_id)
     if action is None:
         abort(404, description=f"no action {action_id}")
-    if action.state != FAILED:
-        refusal = f"Action {action_id} ({action.short_name}) is {action.state}, not failed: "
-        return action.operation, action, refusal + "there is nothing to re-run."
-    return action.operation, action, None
+    op = action.operation
+    if op.state not in FINISHED_STATES:
+        then = "A cancelled one is final." if op.state == CANCELLED else "Wait until it ends."
+        refusal = f"Operation {op.id} is {op.state}: only a completed or failed operation can "
+        return op, action, refusal + f"be re-run from a step. {then}"
+    if action.state not in (COMPLETED, FAILED):
+        refusal = f"Action {action_id} ({action.short_name}) is {action.state}: only a "
+        return op, action, refusal + "completed or failed action can be re-run from."
+    return op, action, None
+
+
+def _rerun_page(
+    op: Operation,
+    action: Action,
+    refusal: str | None,
+    *,
+    globals_text: str | None = None,
+    form_error: str | None = None,
+) -> ResponseReturnValue:
+    """The re-run confirm page: what stays, what runs again, and the globals to edit."""
+    return _confirm_page(
+        "rerun",
+        op,
+        action,
+        refusal,
+        plan=None if refusal else rerun_plan(op, action),
+        globals_text=admin_json(op.globals) if globals_text is None else globals_text,
+        form_error=form_error,
+        status=400 if form_error else None,
+    )
 
 
 @bp.get("/actions/<int:action_id>/rerun")
 def action_rerun(action_id: int) -> ResponseReturnValue:
-    """The confirm page: what running one failed action again will do, or why it cannot."""
-    return _confirm_page("rerun", *_rerun_target(action_id))
+    """The confirm page: what re-running the operation from this action will do (with its
+    globals to edit), or why it cannot."""
+    return _rerun_page(*_rerun_target(action_id))
 
 
 @bp.post("/actions/<int:action_id>/rerun")
 def action_rerun_confirmed(action_id: int) -> ResponseReturnValue:
-    """Run one failed action again."""
+    """Re-run a finished operation from this action, with the globals the form sends (if
+    it sends them) in place of its own."""
     op, action, refusal = _rerun_target(action_id)
     require_confirmation()
     if refusal:
         abort(409, description=refusal)
+    old = dict(op.globals or {})
+    text = request.form.get("globals")
+    new = None
+    if text is not None:
+        try:
+            new = edited_globals(text, old)
+        except ValueError as exc:
+            return _rerun_page(op, action, None, globals_text=text, form_error=str(exc))
+    op_id, name = op.id, action.short_name
     try:
-        rerun_action(action_id)
-    except ValueError as exc:
+        rerun_action(action_id, globals=new)
+    except ValueError as exc:  # it changed since we looked (another admin, a cancel)
         abort(409, description=str(exc))
-    flash(f"Action {action.short_name} of operation {op.id} is running again.", "success")
-    return redirect(url_for("admin.operation", op_id=op.id))
+    if new is not None:
+        add_audit_detail(**globals_audit(old, new))
+    flash(f"Operation {op_id} is running again from {name}.", "success")
+    return redirect(url_for("admin.operation", op_id=op_id))
+
+
+def edited_globals(text: str, current: dict[str, Any]) -> dict[str, Any]:
+    """The globals a re-run form sends (JSON text, its masked values shown as ``MASK``),
+    checked as start_operation checks globals: a MASK left at a sensitive key keeps the
+    current value. ValueError naming what is wrong."""
+    try:
+        value = loads_json(text)
+    except ValueError as exc:  # json.JSONDecodeError is one
+        raise ValueError(f"globals are not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"globals must be a JSON object, got {type(value).__name__}")
+    return check_globals(unmasked(value, current))
+
+
+#: How much of a globals edit the audit records: at most this many keys, and values up to
+#: this many characters of JSON (longer ones are summarised by their size).
+AUDIT_KEYS = 50
+AUDIT_VALUE_CHARS = 200
+
+
+def globals_audit(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """What the audit says of a globals edit: each changed key with its value before and
+    after (``from`` absent for an added key, ``to`` for a removed one), masked."""
+
+    def short(value: Any) -> Any:
+        encoded = json.dumps(value, sort_keys=True)
+        return value if len(encoded) <= AUDIT_VALUE_CHARS else f"({len(encoded)} chars of JSON)"
+
+    keys = changed_keys(old, new)
+    changes = {
+        key: {
+            **({"from": short(old[key])} if key in old else {}),
+            **({"to": short(new[key])} if key in new else {}),
+        }
+        for key in keys[:AUDIT_KEYS]
+    }
+    detail: dict[str, Any] = {"globals_changed": masked(changes)}
+    if len(keys) > AUDIT_KEYS:
+        detail["globals_changed_count"] = len(keys)
+    return detail
 
 
 def _cancel_target(op_id: int) -> tuple[Operation, Action | None, str | None]:
@@ -207,7 +301,15 @@ def require_confirmation() -> None:
 
 
 def _confirm_page(
-    kind: str, op: Operation, action: Action | None, refusal: str | None
+    kind: str,
+    op: Operation,
+    action: Action | None,
+    refusal: str | None,
+    *,
+    status: int | None = None,
+    **extra: Any,
 ) -> ResponseReturnValue:
-    page = render_template("admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal)
-    return page, 409 if refusal else 200
+    page = render_template(
+        "admin/confirm.html", kind=kind, op=op, action=action, refusal=refusal, **extra
+    )
+    return page, status or (409 if refusal else 200)

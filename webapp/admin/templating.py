@@ -58,11 +58,15 @@ def admin_context() -> dict[str, Any]:
 
 
 @bp.app_template_filter("admin_time")
-def admin_time(value: dt.datetime | None) -> str:
-    """A UTC time to the second: ``2024-05-31 14:30:02 UTC``."""
+def admin_time(value: dt.datetime | None, precise: bool = False) -> str:
+    """A UTC time to the second: ``2024-05-31 14:30:02 UTC`` (``precise``: to the
+    millisecond, ``14:30:02.125``)."""
     if value is None:
         return ""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    utc = value.astimezone(dt.UTC)
+    if precise:
+        return utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d} UTC"
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @bp.app_template_filter("admin_duration")

@@ -1,7 +1,9 @@
 """Operations: multi-step jobs made of actions on named branches, each action its own task.
 
-Public API: ``start_operation``, ``retry_operation``, ``rerun_action``, the models
-``Operation`` and ``Action``, ``ActionContext`` (the ``action`` every action receives), the
+Public API: ``start_operation``, ``retry_operation``, ``rerun_action`` (a finished operation
+run again from a chosen step, its globals edited first; ``changed_keys`` says which globals an
+edit changes), the models ``Operation``, ``Action`` and ``Attempt`` (one finished attempt of
+an action), ``ActionContext`` (the ``action`` every action receives), the
 ``operation_changed`` signal, ``reap_expired_actions`` (the reaper, callable directly),
 ``cancel_operation`` and ``OperationCancelled`` (what ``action.check_cancelled()`` raises), and
 the admin queries in ``webapp.operations.queries``. Importing the package registers the
@@ -9,13 +11,22 @@ action-runner task and the reaper periodic task.
 """
 
 from webapp.operations.context import ActionContext, OperationCancelled
-from webapp.operations.models import ACTIVE_STATES, CANCELLED, STATES, Action, Operation
+from webapp.operations.models import (
+    ACTIVE_STATES,
+    CANCELLED,
+    FINISHED_STATES,
+    OUTCOMES,
+    STATES,
+    Action,
+    Attempt,
+    Operation,
+)
+from webapp.operations.rerun import rerun_action, retry_operation
 from webapp.operations.signals import operation_changed
+from webapp.operations.spec import changed_keys
 from webapp.operations.transitions import (
     cancel_operation,
     reap_expired_actions,
-    rerun_action,
-    retry_operation,
     run_action,
     start_operation,
 )
@@ -23,12 +34,16 @@ from webapp.operations.transitions import (
 __all__ = [
     "ACTIVE_STATES",
     "CANCELLED",
+    "FINISHED_STATES",
+    "OUTCOMES",
     "STATES",
     "Action",
     "ActionContext",
+    "Attempt",
     "Operation",
     "OperationCancelled",
     "cancel_operation",
+    "changed_keys",
     "operation_changed",
     "reap_expired_actions",
     "rerun_action",

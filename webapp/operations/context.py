@@ -72,6 +72,8 @@ class ActionContext:
     retry_delay: float = 0.0
     #: Seconds this attempt may run (None: no limit), from when it was claimed.
     timeout: float | None = None
+    #: When this attempt was claimed (its action's ``started_at``): what its attempt row records.
+    started_at: dt.datetime | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     jump_target: ActionRef | None = None
     #: Set by this process's heartbeat: the operation was cancelled; another run took the lease.

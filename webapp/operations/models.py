@@ -1,4 +1,5 @@
-"""Operation and Action: a multi-step job and its steps, with their states and leases."""
+"""Operation, Action and Attempt: a multi-step job, its steps with their states and leases, and
+the attempts of each step."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ CANCELLED = "cancelled"
 STATES = (PENDING, WAITING, RUNNING, COMPLETED, FAILED, CANCELLED)
 #: States of an operation that still has work to do.
 ACTIVE_STATES = (PENDING, WAITING, RUNNING)
+#: States of an operation that may be re-run from one of its steps (``rerun_action``).
+FINISHED_STATES = (COMPLETED, FAILED)
+
+#: How an attempt ended: ``completed``, ``failed`` (it raised, or ran past its timeout),
+#: ``cancelled`` (its operation was), ``lost`` (its lease expired while it ran: its consumer
+#: died, and the reaper took it back).
+LOST = "lost"
+OUTCOMES = (COMPLETED, FAILED, CANCELLED, LOST)
 
 MAIN = "main"
 
@@ -149,7 +158,7 @@ class Action(Model):
     # Seconds an attempt may run before it fails with a timeout (None: no limit).
     timeout: Mapped[float | None] = mapped_column(Float)
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Attempts left before the operation fails; reset by retry_operation.
+    # Attempts left before the operation fails; reset by retry_operation and rerun_action.
     attempts_left: Mapped[int] = mapped_column(Integer, default=1)
     error_message: Mapped[str | None] = mapped_column(Text)
     stack_trace: Mapped[str | None] = mapped_column(Text)
@@ -173,3 +182,34 @@ class Action(Model):
 
     def __repr__(self) -> str:
         return f"<Action {self.id} {self.branch}[{self.position}] {self.short_name} {self.state}>"
+
+
+class Attempt(Model):
+    """One finished attempt of an action: when it ran, how it ended, who ran it.
+
+    Written by the transition that ends the attempt, in its transaction (a completion, a
+    failure, a cancelled run settled, a lease reaped); an attempt still running is the
+    action row itself (``started_at``, ``lease_holder``). Deleted with its action, which is
+    deleted with its operation (the database cascades both).
+    """
+
+    __tablename__ = "operation_attempt"
+    __table_args__ = (Index("ix_operation_attempt_action_id_id", "action_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("operation_action.id", ondelete="CASCADE"))
+    #: 1, 2, 3...: the action's ``attempts_count`` when this attempt began.
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    #: The run's lease token: ``host:pid:thread:nonce`` of the consumer that ran it.
+    holder: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return self.ended_at - self.started_at
+
+    def __repr__(self) -> str:
+        return f"<Attempt {self.id} action={self.action_id} #{self.attempt} {self.outcome}>"

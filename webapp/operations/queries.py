@@ -1,5 +1,5 @@
 """Read-only queries for the admin pages: operations filtered and keyset-paged, counts per
-state, and one operation's branches with the path it took.
+state, and one operation's branches with the path it took and the attempts of its actions.
 
 Filters (all optional, combined with AND), shared by ``list_operations`` and
 ``state_counts``:
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.operations.models import MAIN, STATES, Action, Operation
+from webapp.operations.models import MAIN, STATES, Action, Attempt, Operation
 
 MAX_PAGE = 200
 
@@ -61,6 +61,9 @@ class OperationDetail:
     branches: list[Branch] = field(default_factory=list)
     path: list[PathStep] = field(default_factory=list)
     next_action: Action | None = None
+    #: Every finished attempt of every action, in the order they started (a running attempt
+    #: is its action: ``state`` running, ``started_at``, ``lease_holder``).
+    attempts: list[Attempt] = field(default_factory=list)
 
 
 def _check_time(value: Any, name: str) -> dt.datetime | None:
@@ -153,7 +156,18 @@ def operation_detail(op_id: int) -> OperationDetail | None:
     ]
     by_id = {a.id: a for a in actions}
     nxt = by_id.get(op.next_action_id) if op.next_action_id else None
-    return OperationDetail(op, branches, path_taken(actions, nxt), nxt)
+    return OperationDetail(op, branches, path_taken(actions, nxt), nxt, attempts_of(op_id))
+
+
+def attempts_of(op_id: int) -> list[Attempt]:
+    """The finished attempts of an operation's actions, in the order they started."""
+    stmt = (
+        select(Attempt)
+        .join(Action, Action.id == Attempt.action_id)
+        .where(Action.operation_id == op_id)
+        .order_by(Attempt.started_at, Attempt.id)
+    )
+    return list(db.session.execute(stmt).scalars())
 
 
 def path_taken(actions: list[Action], next_action: Action | None) -> list[PathStep]:

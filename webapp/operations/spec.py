@@ -214,6 +214,31 @@ def params_hash(globals_: dict, actions: tuple[ActionSpec, ...]) -> str:
     return hashlib.sha256(encode({"globals": globals_, "branches": branches}).encode()).hexdigest()
 
 
+def check_globals(globals_: Any) -> dict:
+    """An operation's globals as plain JSON: a dict (None is an empty one) of at most
+    ``MAX_GLOBALS_BYTES`` as JSON; ValueError naming the bad part. What start_operation and a
+    re-run with edited globals accept."""
+    if globals_ is None:
+        globals_ = {}
+    if not isinstance(globals_, Mapping):
+        raise ValueError(f"globals must be a dict, got {globals_!r:.80}")
+    plain = check_json(globals_, "globals")
+    size = len(encode(plain).encode())
+    if size > MAX_GLOBALS_BYTES:
+        raise ValueError(f"globals are {size} bytes as JSON (max {MAX_GLOBALS_BYTES})")
+    return plain
+
+
+def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The top-level keys whose values differ between two globals (added, removed or
+    changed; compared as canonical JSON, so ``1`` and ``true`` differ), sorted."""
+
+    def encoded(values: Mapping[str, Any], key: str) -> str | None:
+        return encode(values[key]) if key in values else None
+
+    return sorted(key for key in {*old, *new} if encoded(old, key) != encoded(new, key))
+
+
 def check_start(
     name: Any,
     globals_: Any,
@@ -232,14 +257,7 @@ def check_start(
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValueError(f"operation name must be a non-empty string (max {MAX_NAME}): {name!r}")
     check_storable_text(name, "operation name")
-    if globals_ is None:
-        globals_ = {}
-    if not isinstance(globals_, Mapping):
-        raise ValueError(f"globals must be a dict, got {globals_!r:.80}")
-    plain = check_json(globals_, "globals")
-    size = len(encode(plain).encode())
-    if size > MAX_GLOBALS_BYTES:
-        raise ValueError(f"globals are {size} bytes as JSON (max {MAX_GLOBALS_BYTES})")
+    plain = check_globals(globals_)
     actions = check_branches(branches)
     default_timeout = check_timeout(timeout, "timeout")
     if default_timeout is not None:

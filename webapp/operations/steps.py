@@ -17,7 +17,19 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from webapp.database import UTCDateTime
 from webapp.operations.models import (
@@ -29,11 +41,13 @@ from webapp.operations.models import (
     RUNNING,
     WAITING,
     Action,
+    Attempt,
     Operation,
 )
 
 OPERATION = Operation.__table__
 ACTION = Action.__table__
+ATTEMPT = Attempt.__table__
 
 #: Which action row a transition may change: ``lease``, while ``token`` holds its lease;
 #: ``seen``, while its state and lease deadline are still those the transition read;
@@ -171,7 +185,11 @@ def operation_actions() -> Select:
 def action_and_operation() -> Select:
     """An action with what a transition that starts from it reads of its operation."""
     return select(
-        *_columns(ACTION, "state lease_expires_at attempts_left attempts_count perform_at name"),
+        *_columns(
+            ACTION,
+            "state lease_expires_at attempts_left attempts_count perform_at name started_at "
+            "lease_holder",
+        ),
         OPERATION.c.id.label("op_id"),
         OPERATION.c.name.label("op_name"),
         OPERATION.c.state.label("op_state"),
@@ -203,6 +221,51 @@ def complete_action() -> Update:
             jumped_to_id=bindparam("jump_id"),
         )
     )
+
+
+@lru_cache(maxsize=1)
+def record_attempt() -> Insert:
+    """One finished attempt of ``aid``, ended ``now``. Inline (no RETURNING of an id nothing
+    reads), its rowcount kept (SQLAlchemy drops an INSERT's by default, and every write of a
+    transition must say it wrote its row)."""
+    return (
+        insert(ATTEMPT)
+        .values(
+            action_id=bindparam("aid"),
+            attempt=bindparam("attempt_no"),
+            started_at=bindparam("started", type_=UTCDateTime()),
+            ended_at=_now(),
+            outcome=bindparam("attempt_outcome"),
+            holder=bindparam("token"),
+            error=bindparam("attempt_error"),
+        )
+        .inline()
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+def attempt_write(
+    *,
+    aid: int,
+    attempt: int,
+    started: Any,
+    now: Any,
+    outcome: str,
+    token: str | None,
+    error: str | None = None,
+) -> tuple[Insert, dict[str, Any]]:
+    """The statement and parameters that record one finished attempt (a transition's last
+    write: the guarded updates before it decide whether it is committed)."""
+    values = {
+        "aid": aid,
+        "attempt_no": attempt,
+        "started": started if started is not None else now,
+        "now": now,
+        "attempt_outcome": outcome,
+        "token": token,
+        "attempt_error": error,
+    }
+    return record_attempt(), values
 
 
 @lru_cache(maxsize=1)
@@ -251,3 +314,30 @@ def cancel_next_action() -> Update:
         .where(ACTION.c.id == bindparam("aid"), ACTION.c.state.in_((PENDING, WAITING, FAILED)))
         .values(state=CANCELLED, lease_holder=None, lease_expires_at=None)
     )
+
+
+@lru_cache(maxsize=8)
+def rerun_operation(columns: tuple[str, ...]) -> Update:
+    """Make finished operation ``op_id`` run again from ``aid`` (not completed, not failed,
+    ``columns`` set), while it is as the re-run read it: its state and its ``updated_at``."""
+    return (
+        update(OPERATION)
+        .where(
+            OPERATION.c.id == bindparam("op_id"),
+            OPERATION.c.state == bindparam("seen_state"),
+            OPERATION.c.updated_at == bindparam("seen_updated", type_=UTCDateTime()),
+        )
+        .values(
+            next_action_id=bindparam("aid"),
+            completed_at=None,
+            failed_at=None,
+            updated_at=_now(),
+            **_set(OPERATION, columns),
+        )
+    )
+
+
+def rerun_write(values: Mapping[str, Any], **keys: Any) -> tuple[Update, dict[str, Any]]:
+    """The statement and parameters that make a finished operation run again (see
+    ``rerun_operation``), setting ``values``."""
+    return rerun_operation(tuple(sorted(values))), {**keys, **params(**values)}

@@ -1,5 +1,6 @@
 """Every state change of an operation, each one function and one transaction, with the
-Huey tasks beside them: start, claim, complete, fail, reap, retry, cancel.
+Huey tasks beside them: start, claim, complete, fail, reap, cancel (and, in ``rerun``, the
+retry and the re-run of a finished operation, built from the same pieces).
 
 An action run takes the action's lease with one conditional UPDATE: only a pending or
 waiting action that is its operation's next action, and is due, can be taken, so two
@@ -42,6 +43,7 @@ from webapp.operations.models import (
     CANCELLED,
     COMPLETED,
     FAILED,
+    LOST,
     MAIN,
     PENDING,
     RUNNING,
@@ -62,7 +64,7 @@ ACTION_PRIORITY = PRIORITIES["medium"]
 REAP_BATCH = 200
 
 
-# -- start, retry: an operation made to run ---------------------------------------------------
+# -- start: an operation made to run ---------------------------------------------------------
 
 
 ActionEntry = Callable[..., Any] | str | tuple[Callable[..., Any] | str, Mapping[str, Any]]
@@ -318,61 +320,6 @@ def _read(action_id: int) -> Any:
     return db.session.execute(steps.action_and_operation(), {"aid": action_id}).first()
 
 
-def retry_operation(op_id: int) -> Operation:
-    """Resume a failed operation from its failed action (completed actions never run again),
-    with a fresh set of attempts. ValueError if there is no such operation or it is not failed.
-    """
-    check_id(op_id, "operation id")
-    found = db.session.execute(
-        select(Operation.state, Operation.next_action_id).where(Operation.id == op_id)
-    ).first()
-    if found is None:
-        db.session.rollback()
-        raise ValueError(f"unknown operation {op_id}")
-    state, next_id = found
-    row = _read(next_id) if next_id is not None else None
-    db.session.rollback()
-    if state != FAILED or next_id is None or row is None or row.state != FAILED:
-        raise ValueError(f"operation {op_id} is {state}, not failed: nothing to retry")
-    now = utcnow()
-    op = OperationSubject(op_id, row.op_name, row.owner_id)
-    again = queued(row.perform_at, row.start_at, now)
-    keys: dict[str, Any] = {"op_id": op_id, "aid": next_id, "now": now}
-    done = commit_transition(
-        op,
-        again["state"],
-        [
-            steps.operation_write(
-                {"state": again["state"], "failed_at": None}, guard="failed", **keys
-            ),
-            steps.action_write(
-                "seen",
-                {**again, "attempts_left": row.retries + 1},
-                **keys,
-                seen_state=FAILED,
-                seen_expiry=row.lease_expires_at,
-            ),
-        ],
-        [("retried", True, f"Operation {op.name} retried from {short_name(row.name)}", False)],
-        run_next=(next_id, eta_for(row.perform_at, row.start_at)),
-    )
-    if not done:
-        raise ValueError(f"operation {op_id} changed while it was retried: nothing to retry")
-    return load_operation(op_id)
-
-
-def rerun_action(action_id: int) -> Operation:
-    """Run one failed action again (the admin page's retry button); see retry_operation."""
-    check_id(action_id, "action id")
-    row = _read(action_id)
-    db.session.rollback()
-    if row is None:
-        raise ValueError(f"unknown action {action_id}")
-    if row.state != FAILED:
-        raise ValueError(f"action {action_id} is {row.state}, not failed: nothing to re-run")
-    return retry_operation(row.op_id)
-
-
 # -- after a run: completed, failed, or reaped -------------------------------------------------
 
 
@@ -431,7 +378,23 @@ def complete_action(action: ActionContext, token: str) -> bool:
         steps.operation_write(moved, **keys),
         (steps.complete_action(), {**keys, "jump_id": jump.id if jump is not None else None}),
     ]
+    writes.append(_attempt(action, token, now, COMPLETED))
     return commit_transition(op, state, writes, records, run_next)
+
+
+def _attempt(
+    action: ActionContext, token: str, now: dt.datetime, outcome: str, error: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The attempt row of a run that ends now (its transaction's last write)."""
+    return steps.attempt_write(
+        aid=action.id,
+        attempt=action.attempt,
+        started=action.started_at,
+        now=now,
+        outcome=outcome,
+        token=token,
+        error=error,
+    )
 
 
 def fail_action(
@@ -458,6 +421,7 @@ def fail_action(
     writes = [
         steps.operation_write(_failed_operation(final, now), **keys),
         steps.action_write("lease", failed, **keys),
+        _attempt(action, token, now, FAILED, error),
     ]
     records = _failure(op, short_name(action.name), action.attempt, error, final)
     if commit_transition(op, FAILED if final else PENDING, writes, records):
@@ -500,6 +464,7 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
     values = queued(row.perform_at, row.start_at, now)
     moved = {"state": values["state"]}
     run_next: RunNext | None = (action_id, eta_for(row.perform_at, row.start_at))
+    writes: list[tuple[Any, Mapping[str, Any]]] = []
     if row.state == RUNNING:
         error = "lease expired while running: its consumer stopped before the action finished"
         final = row.attempts_left <= 0
@@ -508,7 +473,17 @@ def reap_action(action_id: int, seen_expiry: dt.datetime, now: dt.datetime) -> b
         if final:
             values.update(state=FAILED, lease_expires_at=None)
             moved, run_next = _failed_operation(True, now), None
-    writes = [
+        lost = steps.attempt_write(
+            aid=action_id,
+            attempt=row.attempts_count,
+            started=row.started_at,
+            now=now,
+            outcome=LOST,
+            token=row.lease_holder,
+            error=error,
+        )
+        writes.append(lost)
+    writes[:0] = [
         steps.operation_write(moved, **keys),
         steps.action_write("seen", values, **keys, **seen),
     ]
@@ -570,7 +545,8 @@ def _settled(
             values.update(error_message=error, errored_at=now)
         end = steps.action_write("lease", values, **keys)
         record = ("action_cancelled", False, f"{op.name}: {action.short_name} cancelled", True)
-    if commit_transition(op, CANCELLED, [cancelled, end], [record]):
+    attempt = _attempt(action, token, now, COMPLETED if completed else CANCELLED, error)
+    if commit_transition(op, CANCELLED, [cancelled, end, attempt], [record]):
         return COMPLETED if completed else CANCELLED
     return None
 
@@ -639,6 +615,7 @@ def claim_action(action_id: int, token: str) -> ActionContext | None:
         attempts_left=me.attempts_left,
         retry_delay=op.retry_delay,
         timeout=me.timeout,
+        started_at=now,
     )
     announce(op.id, RUNNING, op.name)
     return action
