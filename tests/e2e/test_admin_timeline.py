@@ -70,6 +70,7 @@ def test_timeline_shows_the_attempts_of_a_retried_action_live(
         field = page.locator("#globals-field")
         globals_ = json.loads(field.input_value())
         field.fill(json.dumps({**globals_, "plan": "blue"}))
+        screenshot(page, f"admin-operation-rerun-form-{backend.name}")
         with running_consumer(workers=2):
             page.click("#confirm-button")
             page.wait_for_url(f"{live_server.url}/admin/operations/{op_id}")
