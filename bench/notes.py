@@ -47,6 +47,11 @@ BASELINES = [
     "`cancel_operation` returning to the run having ended (a job incrementing its progress "
     "every 10 ms, an action calling `check_cancelled()` every 10 ms, each run by a thread "
     "here), against `BEACON_CANCEL_POLL`, set to 100 ms for these rows (default 500 ms).",
+    "P9: the overview's throughput query written by hand as SQL text (the same GROUP BY of "
+    "subject type, kind by key suffix and minute or hour over the same index), fetched "
+    "through the same session; Beacon: `throughput()`, the query plus the per-subject count "
+    "lists the charts are drawn from. The history: 1,000,000 activities spread evenly over "
+    "the 7 days before now, a fifth each jobs, operations, events, periodic tasks and others.",
 ]
 
 #: Why a goal can be missed, by figure: written out only for figures with a missed row.

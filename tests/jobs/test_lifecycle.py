@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from tests.jobs import sample_jobs as jobs
 from tests.support.queue import running_consumer, wait_until
-from webapp.extensions import huey
+from webapp.activity import Activity
+from webapp.extensions import db, huey
 from webapp.jobs import JobStatus
 
 
@@ -76,6 +79,14 @@ def test_retrying_job_stays_working_until_retries_are_exhausted(ctx):
         st = _reaches(result, "failed")
     assert st.attempts == 3
     assert st["exception"] == {"class": "RuntimeError", "message": "attempt 3 failed"}
+    retried = db.session.scalars(
+        select(Activity).where(Activity.subject_id == result.id, Activity.key.like("%.retried"))
+    ).all()
+    assert [a.value for a in retried] == [
+        "RuntimeError: attempt 1 failed",
+        "RuntimeError: attempt 2 failed",
+    ]
+    assert all(a.system and a.private and a.user_id is None for a in retried)
 
 
 def test_revoked_job_ends_revoked(ctx):

@@ -173,6 +173,7 @@ def finished(task: Any, exception: BaseException | None) -> None:
     db.session.rollback()
     if task.retries:
         final_write(store, task.id, _write(task, now, lease="drop"))
+        record_retry(task.id, task.name, f"{type(exception).__name__}: {exception}")
         return
     fields = {}
     if "exception" in includes_of(task):
@@ -321,7 +322,28 @@ def record_outcome(
     _record(job_id, owner_id, activity_key(task_name, outcome), ok, message)
 
 
-def _record(job_id: str, owner_id: int | None, key: str, value: Any, message: str) -> None:
+def record_retry(job_id: str, task_name: str, detail: str) -> None:
+    """``job.<task>.retried`` (system, private: the owner sees the outcome, not each retry;
+    the overview counts it), its value the error it is retried after."""
+    _record(
+        job_id,
+        None,
+        activity_key(task_name, "retried"),
+        detail[:2000],
+        f"Job {task_name} retried after {detail}",
+        private=True,
+    )
+
+
+def _record(
+    job_id: str,
+    owner_id: int | None,
+    key: str,
+    value: Any,
+    message: str,
+    *,
+    private: bool = False,
+) -> None:
     from webapp.activity import record_activity
 
     try:
@@ -332,6 +354,7 @@ def _record(job_id: str, owner_id: int | None, key: str, value: Any, message: st
             subject=JobSubject(job_id, owner_id),
             user_id=owner_id,
             system=owner_id is None,
+            private=private,
         )
     except Exception:
         db.session.rollback()
