@@ -7,6 +7,7 @@ import datetime as dt
 from tests.consumers.test_consumers import noop
 from webapp.consumers import ConsumerProcess
 from webapp.database import utcnow
+from webapp.events import pause_priority, queue_event
 from webapp.extensions import db, huey
 
 
@@ -61,3 +62,13 @@ def test_the_page_lists_consumers_alive_with_their_work_and_gone_without(app, ad
 
 def test_a_viewer_reads_the_queues_page(app, viewer_client):
     assert viewer_client.get("/admin/queues").status_code == 200
+
+
+def test_a_paused_priority_is_marked_with_the_events_waiting_for_it(app, admin, admin_client):
+    with app.app_context():
+        pause_priority("low", by_user_id=admin.id)
+        queue_event("admin_quiet", "low")
+    page = admin_client.get("/admin/queues").get_data(as_text=True)
+    assert '<tr data-priority="low"><td>low <span class="state state-paused"' in page
+    assert 'data-waiting="1">1 events wait' in page
+    assert '<tr data-priority="high"><td>high</td>' in page
