@@ -1,4 +1,4 @@
-"""Bulk actions by filter: retry or cancel every operation a filter matches, as one tracked
+"""Bulk actions by filter: retry, cancel or delete every operation a filter matches, as one tracked
 job (``beacon.bulk``) whose progress bar the jobs page shows live. Each item is done through
 the same call a single retry or cancel makes; one that changed meanwhile (retried or finished
 by someone else) is skipped and counted. The run's outcome is recorded as an
@@ -15,8 +15,15 @@ from sqlalchemy import select
 from webapp.activity import record_activity
 from webapp.extensions import db
 from webapp.jobs import JobStatus, tracked_task
-from webapp.operations import ACTIVE_STATES, Operation, cancel_operation, retry_operation
-from webapp.operations.models import FAILED
+from webapp.operations import (
+    ACTIVE_STATES,
+    CANCELLED,
+    Operation,
+    cancel_operation,
+    delete_operation,
+    retry_operation,
+)
+from webapp.operations.models import COMPLETED, FAILED
 from webapp.operations.queries import filtered
 
 #: The most items one bulk action takes (the oldest first); the confirm page says so.
@@ -40,6 +47,12 @@ OPERATION_VERBS: dict[str, Verb] = {
         (*ACTIVE_STATES, FAILED),
         lambda op_id, by: cancel_operation(op_id, by_user_id=by),
         "cancelled",
+    ),
+    "delete": Verb(
+        "Delete finished",
+        (COMPLETED, FAILED, CANCELLED),
+        lambda op_id, by: delete_operation(op_id),
+        "deleted",
     ),
 }
 

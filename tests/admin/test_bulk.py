@@ -3,6 +3,7 @@ POST starts one tracked job that retries (or cancels) each one, and both are rec
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.admin import factories
@@ -11,6 +12,7 @@ from tests.support.queue import drain
 from webapp.activity import Activity
 from webapp.extensions import db
 from webapp.jobs import JobStatus
+from webapp.operations import Action, Operation, delete_operation
 
 
 def _failed(app, tmp_path, n: int, name: str = "billing.charge") -> list[int]:
@@ -96,3 +98,36 @@ def test_a_bulk_action_that_matches_nothing_or_names_no_verb_is_refused(
     assert _activities(app, "admin.") == []  # refused writes are not audited
     with app.app_context():
         assert JobStatus.recent(task="beacon.bulk") == []
+
+
+def test_a_bulk_delete_deletes_finished_operations_with_their_actions_and_keeps_the_log(
+    app, admin_client, tmp_path
+):
+    (failed,) = _failed(app, tmp_path, 1)
+    done = factories.operation(app, "done.op", {"main": [factories.actions.ok]})
+    running = factories.operation(app, "later.op", {"main": [factories.actions.ok]}, delay=3600)
+    token = csrf_token(admin_client, "/admin/operations/bulk/delete")
+    page = admin_client.get("/admin/operations/bulk/delete").get_data(as_text=True)
+    assert "Delete finished: 2 operations?" in page
+    resp = admin_client.post(
+        "/admin/operations/bulk/delete", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        drain()
+        left = set(db.session.scalars(select(Operation.id)))
+        actions = set(db.session.scalars(select(Action.operation_id)))
+    assert left == actions == {running}
+    assert _activities(app, "operation.started")  # the log keeps what happened
+    (outcome,) = _activities(app, "admin.bulk_delete")
+    assert outcome.value["deleted"] == 2 and failed and done
+
+
+def test_delete_operation_refuses_an_unfinished_or_unknown_one(app):
+    op_id = factories.operation(app, "later.op", {"main": [factories.actions.ok]}, delay=3600)
+    with app.app_context():
+        with pytest.raises(ValueError, match="has not finished"):
+            delete_operation(op_id)
+        with pytest.raises(ValueError, match="unknown"):
+            delete_operation(op_id + 100)
+        assert db.session.get(Operation, op_id) is not None

@@ -1,4 +1,4 @@
-"""/admin/operations/bulk/<verb>: retry or cancel every operation the list's filter matches, as one
+"""/admin/operations/bulk/<verb>: retry, cancel or delete every operation the list's filter matches, as one
 tracked job. A GET page says what will happen (how many, which filter); the POST, with the
 CSRF token and ``confirm=yes``, starts the job and sends the admin to its progress bar."""
 

@@ -5,9 +5,10 @@ run again from a chosen step, its globals edited first; ``changed_keys`` says wh
 edit changes), the models ``Operation``, ``Action`` and ``Attempt`` (one finished attempt of
 an action), ``ActionContext`` (the ``action`` every action receives), the
 ``operation_changed`` signal, ``reap_expired_actions`` (the reaper, callable directly),
-``cancel_operation`` and ``OperationCancelled`` (what ``action.check_cancelled()`` raises), and
-the admin queries in ``webapp.operations.queries``. Importing the package registers the
-action-runner task and the reaper periodic task.
+``cancel_operation`` and ``OperationCancelled`` (what ``action.check_cancelled()`` raises),
+``delete_operation`` (a finished one, with its actions), and the admin queries in
+``webapp.operations.queries``. Importing the package registers the action-runner task, the
+reaper periodic task and the retention of finished operations.
 """
 
 from webapp.operations.context import ActionContext, OperationCancelled
@@ -22,6 +23,7 @@ from webapp.operations.models import (
     Operation,
 )
 from webapp.operations.rerun import rerun_action, retry_operation
+from webapp.operations.retention import delete_operation
 from webapp.operations.signals import operation_changed
 from webapp.operations.spec import changed_keys
 from webapp.operations.transitions import (
@@ -44,6 +46,7 @@ __all__ = [
     "OperationCancelled",
     "cancel_operation",
     "changed_keys",
+    "delete_operation",
     "operation_changed",
     "reap_expired_actions",
     "rerun_action",
@@ -51,5 +54,3 @@ __all__ = [
     "run_action",
     "start_operation",
 ]
-
-from webapp.operations import retention  # noqa: E402,F401  (registers its retention)

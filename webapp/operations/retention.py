@@ -1,6 +1,7 @@
 """Retention of operations: finished ones (completed, failed, cancelled) that ended more than
 OPERATION_RETENTION_DAYS ago are deleted with their actions (the foreign key cascades), except
-the newest failure of each operation name, so the admin pages still show its error."""
+the newest failure of each operation name, so the admin pages still show its error. And the
+deletion of one finished operation (an admin's bulk delete)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import and_, delete, exists, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity.retention import delete_in_batches, register_retention
-from webapp.database import rows_changed
+from webapp.database import check_id, rows_changed
 from webapp.extensions import db
 from webapp.operations.models import CANCELLED, COMPLETED, FAILED, Operation
 
@@ -56,6 +57,18 @@ def purge_finished_operations(cutoff: dt.datetime, batch_size: int) -> int:
         return rows_changed(db.session.execute(delete(OPERATIONS).where(_c.id.in_(ids), doomed)))
 
     return delete_in_batches(candidates, delete_batch)
+
+
+def delete_operation(op_id: int) -> None:
+    """Delete a finished (completed, failed or cancelled) operation with its actions and their
+    attempts; its activities stay in the log. ValueError if it is unknown or has not
+    finished (nothing is deleted)."""
+    check_id(op_id, "operation id")
+    finished = _c.state.in_((COMPLETED, FAILED, CANCELLED))
+    if rows_changed(db.session.execute(delete(OPERATIONS).where(_c.id == op_id, finished))) != 1:
+        db.session.rollback()
+        raise ValueError(f"operation {op_id} is unknown or has not finished: not deleted")
+    db.session.commit()
 
 
 register_retention("operations", "OPERATION_RETENTION_DAYS", purge_finished_operations)
