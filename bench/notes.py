@@ -47,6 +47,17 @@ BASELINES = [
     "`cancel_operation` returning to the run having ended (a job incrementing its progress "
     "every 10 ms, an action calling `check_cancelled()` every 10 ms, each run by a thread "
     "here), against `BEACON_CANCEL_POLL`, set to 100 ms for these rows (default 500 ms).",
+    "P8: the same search written by hand as SQL text, newest 50, through the same session, "
+    "with the plan for the value's frequency chosen by hand: on PostgreSQL `@>` on the column "
+    "(the document in the SQL text, so no generic plan of a prepared statement serves every "
+    "value; for jobs an EXISTS on the `serialized_job` field, then the fields of the 50); on "
+    "SQLite the term table joined by hand, read newest first through its (key, value, row_id) "
+    "index, the exact `json_extract` check after it (jobs, listed by enqueue time: from the "
+    "terms for a rare value, in the list's order for a common one). Beacon: "
+    "`list_operations(globals=...)`, `list_events(params=...)`, "
+    "`JobStatus.recent(search=ArgumentSearch(kwargs=...))`, the statements the admin lists "
+    "run, which choose the plan themselves (SQLite: by counting the terms). Values cycle "
+    "through three frequencies: 1 row, about 100 rows, half the rows.",
     "P9: the overview's throughput query written by hand as SQL text (the same GROUP BY of "
     "subject type, kind by key suffix and minute or hour over the same index), fetched "
     "through the same session; Beacon: `throughput()`, the query plus the per-subject count "

@@ -20,6 +20,7 @@ FIGURES = [
     "p5_feed",
     "p6_health",
     "p7_long_running",
+    "p8_search",
     "p9_throughput",
 ]
 

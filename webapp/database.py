@@ -190,25 +190,46 @@ def _check_contained(value: Any, where: str) -> None:
         check_storable_text(value, f"value at {where}")
 
 
+def json_value_contains(column: ColumnElement[Any], value: Any, name: str) -> ColumnElement[bool]:
+    """SQL: the JSON value in ``column`` contains ``value`` as ``json_contains`` says of a
+    value at a key (a dict: its keys; a list of scalars: every one; a scalar: equal), on
+    both databases; for a document that is not an object (a job's custom field). Values it
+    cannot match raise ValueError naming ``name``."""
+    _check_contained(value, name)
+    if db.engine.dialect.name == "postgresql":
+        contained = type_coerce(column, JSONB).contains(bindparam(None, value, type_=JSONB))
+        if isinstance(value, Mapping | list | tuple):
+            return contained
+        # jsonb's @> lets an array contain a bare scalar; a value at a key must equal it.
+        return and_(contained, func.jsonb_typeof(column) != "array")
+    return and_(true(), *_sqlite_value(column, (), value))
+
+
 def _sqlite_contains(
     column: ColumnElement[Any], mapping: Mapping[str, Any], path: tuple[str, ...]
 ) -> Iterator[ColumnElement[bool]]:
     """The conditions, one per value, that the object at ``path`` contains ``mapping``."""
     for key, value in mapping.items():
-        at = (*path, key)
-        at_path = bindparam(None, at, type_=JSON.JSONPathType())  # '$."a"."b"'
-        kind = func.json_type(column, at_path)
-        if isinstance(value, Mapping):
-            yield kind == "object"
-            yield from _sqlite_contains(column, value, at)
-        elif isinstance(value, list | tuple):
-            yield kind == "array"
-            items = func.json_each(column, at_path).table_valued("type", "fullkey")
-            item = column[items.c.fullkey]  # each item, by its own path ('$."l"[0]')
-            for wanted in value:
-                yield exists().select_from(items).where(_sqlite_equal(items.c.type, item, wanted))
-        else:
-            yield _sqlite_equal(kind, column[at], value)
+        yield from _sqlite_value(column, (*path, key), value)
+
+
+def _sqlite_value(
+    column: ColumnElement[Any], at: tuple[str, ...], value: Any
+) -> Iterator[ColumnElement[bool]]:
+    """The conditions that the JSON value at path ``at`` (``()``: the root) contains ``value``."""
+    at_path = bindparam(None, at, type_=JSON.JSONPathType())  # '$."a"."b"'
+    kind = func.json_type(column, at_path)
+    if isinstance(value, Mapping):
+        yield kind == "object"
+        yield from _sqlite_contains(column, value, at)
+    elif isinstance(value, list | tuple):
+        yield kind == "array"
+        items = func.json_each(column, at_path).table_valued("type", "fullkey")
+        item = column[items.c.fullkey]  # each item, by its own path ('$."l"[0]')
+        for wanted in value:
+            yield exists().select_from(items).where(_sqlite_equal(items.c.type, item, wanted))
+    else:
+        yield _sqlite_equal(kind, column[at], value)
 
 
 def _sqlite_equal(kind: ColumnElement[Any], element: Any, value: Any) -> ColumnElement[bool]:

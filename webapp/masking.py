@@ -71,3 +71,23 @@ def unmasked(edited: Any, original: Any, keys: frozenset[str] | None = None) -> 
             for i, v in enumerate(edited)
         ]
     return edited
+
+
+def sensitive_key_in(value: Any, keys: frozenset[str] | None = None) -> str | None:
+    """The first sensitive key (as written) found in ``value`` at any depth, or None: a
+    search naming one is refused, since which rows it finds would tell its value."""
+    if keys is None:
+        keys = sensitive_keys(current_app.config.get("BEACON_SENSITIVE_KEYS"))
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).lower() in keys:
+                return str(key)
+            found = sensitive_key_in(item, keys)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = sensitive_key_in(item, keys)
+            if found is not None:
+                return found
+    return None

@@ -10,7 +10,15 @@ from flask_login import current_user
 
 from webapp.admin import bp
 from webapp.admin.operations import require_confirmation
-from webapp.admin.params import bad, choice_arg, int_arg, limit_arg, link, text_arg
+from webapp.admin.params import (
+    bad,
+    choice_arg,
+    globals_arg,
+    int_arg,
+    limit_arg,
+    link,
+    text_arg,
+)
 from webapp.admin.queries import user_emails
 from webapp.events import (
     STATUSES,
@@ -29,14 +37,16 @@ from webapp.queue import PRIORITIES
 
 @bp.route("/events")
 def events() -> ResponseReturnValue:
-    """Events newest first, filtered by status, priority and name, with counts on top."""
+    """Events newest first, filtered by status, priority, name and params, with counts on top."""
     status = choice_arg("status", STATUSES)
     priority = choice_arg("priority", PRIORITIES)
+    params = globals_arg("params")
     try:
         rows, next_before = list_events(
             status=status,
             priority=priority,
             name=text_arg("name", 100),
+            params=params,
             before=int_arg("before"),
             limit=limit_arg(),
         )
@@ -52,6 +62,7 @@ def events() -> ResponseReturnValue:
         owners=user_emails([*(m.owner_id for m in rows), *(p.paused_by for p in paused.values())]),
         paused=paused,
         filters=request.args,
+        params_text="\n".join(request.args.getlist("params")),
         next_url=link("admin.events", before=next_before) if next_before else None,
     )
 

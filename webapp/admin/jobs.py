@@ -7,23 +7,28 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.admin import bp
-from webapp.admin.params import bad, choice_arg, limit_arg, text_arg
+from webapp.admin.params import bad, choice_arg, job_search_arg, limit_arg, text_arg
 from webapp.admin.queries import user_emails
-from webapp.jobs import STATUSES, JobStatus, cancel_job
+from webapp.jobs import STATUSES, JobStatus, cancel_job, get_store
+from webapp.jobs.search import SEARCH_UNAVAILABLE
 
 RUNNING_LIMIT = 100
 
 
 @bp.route("/jobs")
 def jobs() -> ResponseReturnValue:
-    """Running jobs, then recent ones filtered by task and status."""
+    """Running jobs, then recent ones filtered by task, status and argument values."""
     task = text_arg("task")
     status = choice_arg("status", STATUSES)
     limit = limit_arg()
+    search = job_search_arg("args")
+    unavailable = None if get_store().searchable else SEARCH_UNAVAILABLE
+    if search and unavailable:
+        bad(unavailable)
     try:
-        running = JobStatus.recent(limit=RUNNING_LIMIT, task=task, status="working")
-        recent = JobStatus.recent(limit=limit, task=task, status=status)
-    except ValueError as exc:
+        running = JobStatus.recent(limit=RUNNING_LIMIT, task=task, status="working", search=search)
+        recent = JobStatus.recent(limit=limit, task=task, status=status, search=search)
+    except ValueError as exc:  # a value the JSON search cannot express
         bad(str(exc))
     return render_template(
         "admin/jobs.html",
@@ -33,6 +38,8 @@ def jobs() -> ResponseReturnValue:
         filters=request.args,
         statuses=STATUSES,
         limit=limit,
+        args_text="\n".join(request.args.getlist("args")),
+        search_unavailable=unavailable,
     )
 
 

@@ -13,6 +13,8 @@ from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from webapp.inputs import MAX_INT, parse_bool, parse_int
+from webapp.jobs import ArgumentSearch
+from webapp.masking import sensitive_key_in
 
 MAX_TEXT = 255
 MAX_PAGE = 200
@@ -107,7 +109,10 @@ def key_prefix_arg(name: str = "key") -> str | None:
 
 def globals_arg(name: str = "globals") -> dict[str, Any]:
     """``key=value`` pairs (the parameter repeated, or one per line); values are JSON when
-    they parse as JSON (``id=7`` matches the number 7, ``id="7"`` the string), else text."""
+    they parse as JSON (``id=7`` matches the number 7, ``id="7"`` the string), else text.
+    The one syntax of every search by argument values (operation globals, event params, job
+    arguments). A sensitive key (``BEACON_SENSITIVE_KEYS``), at any depth, is refused: which
+    rows a search by it finds would tell its value."""
     pairs: dict[str, Any] = {}
     for raw in request.args.getlist(name):
         for line in raw.splitlines():
@@ -121,7 +126,37 @@ def globals_arg(name: str = "globals") -> dict[str, Any]:
             if not sep or not key:
                 bad(f"{name} filter {line!r} must look like key=value")
             pairs[key] = _json_or_text(value.strip())
+    secret = sensitive_key_in(pairs)
+    if secret is not None:
+        bad(
+            f"{name} filter: {secret!r:.60} is a sensitive key (BEACON_SENSITIVE_KEYS), "
+            "whose values cannot be searched"
+        )
     return pairs
+
+
+#: How a job search names a custom field (``field.step=B``); any other key is a keyword
+#: argument, ``args`` the positional ones.
+FIELD_PREFIX = "field."
+
+
+def job_search_arg(name: str = "args") -> ArgumentSearch:
+    """A job search, in ``globals_arg``'s syntax: ``name=value`` a keyword argument,
+    ``args=value`` (or a JSON list of values) positional arguments, ``field.name=value`` a
+    custom field."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for key, value in globals_arg(name).items():
+        if key == "args":
+            args += value if isinstance(value, list) else [value]
+        elif key.startswith(FIELD_PREFIX):
+            if not key[len(FIELD_PREFIX) :]:
+                bad(f"{name} filter {key!r}: name the field, as in field.step=B")
+            fields[key[len(FIELD_PREFIX) :]] = value
+        else:
+            kwargs[key] = value
+    return ArgumentSearch(tuple(args), kwargs, fields)
 
 
 def _json_or_text(value: str) -> Any:

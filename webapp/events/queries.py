@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 
 from webapp.database import iso_utc
 from webapp.events.models import STATUSES, EventMessage
+from webapp.events.search import params_contain
 from webapp.extensions import db
 from webapp.queue import PRIORITIES
 
@@ -21,12 +23,14 @@ def list_events(
     priority: str | None = None,
     name: str | None = None,
     owner_id: int | None = None,
+    params: Mapping[str, Any] | None = None,
     before: int | None = None,
     limit: int = 50,
 ) -> tuple[list[EventMessage], int | None]:
     """Events newest first, filtered, keyset-paged: (items, next ``before`` or None).
+    ``params``: a dict the params must contain (see ``webapp.json_terms``).
 
-    A bad status, priority, cursor or limit raises ValueError naming it.
+    A bad status, priority, cursor, limit or params value raises ValueError naming it.
     """
     if status is not None and status not in STATUSES:
         raise ValueError(f"invalid event status {status!r:.40}; expected one of {list(STATUSES)}")
@@ -48,6 +52,8 @@ def list_events(
         stmt = stmt.where(EventMessage.name == name)
     if owner_id is not None:
         stmt = stmt.where(EventMessage.owner_id == owner_id)
+    if params:
+        stmt = stmt.where(params_contain(params))
     if before is not None:
         stmt = stmt.where(EventMessage.id < before)
     rows = list(db.session.scalars(stmt.order_by(EventMessage.id.desc()).limit(limit + 1)))

@@ -19,6 +19,7 @@ from typing import Any, cast
 import redis
 
 from webapp.durations import BOUNDS, Distribution
+from webapp.jobs.search import SEARCH_UNAVAILABLE, ArgumentSearch, SearchUnavailable
 from webapp.jobs.store import (
     FINISHED,
     GUARDS,
@@ -291,7 +292,11 @@ class RedisStore(JobStore):
         task: str | None = None,
         status: str | None = None,
         limit: int = 50,
+        search: ArgumentSearch | None = None,
     ) -> list[Record]:
+        if search:
+            # A hash per job, read by id: Redis has no way to find one by a value inside it.
+            raise SearchUnavailable(SEARCH_UNAVAILABLE)
         index = self.recent_key if owner_id is None else self.owner_key(owner_id)
         found: list[Record] = []
         start = scanned = 0

@@ -35,6 +35,7 @@ from webapp.database import rows_changed, upsert, utcnow
 from webapp.durations import BOUNDS, distributions
 from webapp.extensions import db
 from webapp.jobs.models import JobStatusField, JobStatusRow
+from webapp.jobs.search import ArgumentSearch
 from webapp.jobs.store import (
     FINISHED,
     GUARDS,
@@ -73,6 +74,7 @@ class SqlStore(JobStore):
     """Statuses in the application database (the embedded default's store)."""
 
     name = "sql"
+    searchable = True
 
     def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
         session = db.session
@@ -192,8 +194,11 @@ class SqlStore(JobStore):
         task: str | None = None,
         status: str | None = None,
         limit: int = 50,
+        search: ArgumentSearch | None = None,
     ) -> list[Record]:
         query = select(JOBS).where(JOBS.c.expires_at > utcnow())
+        if search:
+            query = query.where(search.condition())
         if owner_id is not None:
             query = query.where(JOBS.c.owner_id == owner_id)
         if task is not None:

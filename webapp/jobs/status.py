@@ -23,6 +23,7 @@ from huey.exceptions import CancelExecution, TaskTimeout
 from webapp.coalesce import Coalescer
 from webapp.database import iso_utc, this_app, utcnow
 from webapp.jobs.backend import get_store
+from webapp.jobs.search import ArgumentSearch
 from webapp.jobs.signals import job_status_changed
 from webapp.jobs.store import (
     FINISHED,
@@ -218,10 +219,16 @@ class JobStatus:
 
     @classmethod
     def recent(
-        cls, limit: int = 50, task: str | None = None, status: str | None = None
+        cls,
+        limit: int = 50,
+        task: str | None = None,
+        status: str | None = None,
+        search: ArgumentSearch | None = None,
     ) -> list[JobStatus]:
-        """Everyone's jobs, newest first, optionally of one task name and/or in one status."""
-        return cls._list(task=task, status=status, limit=limit)
+        """Everyone's jobs, newest first, optionally of one task name, in one status and
+        holding the argument values of ``search`` (SearchUnavailable where the store cannot
+        search: the Redis store)."""
+        return cls._list(task=task, status=status, limit=limit, search=search or None)
 
     @classmethod
     def _list(cls, *, limit: int, status: str | None, **filters: Any) -> list[JobStatus]:

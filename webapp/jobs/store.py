@@ -13,12 +13,15 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from webapp.durations import BOUNDS, Distribution
+
+if TYPE_CHECKING:
+    from webapp.jobs.search import ArgumentSearch
 
 #: Every state a job can be in. ``interrupted``: its consumer died while it ran;
 #: ``revoked``: revoked in Huey before it ran; ``expired``: its Huey ``expires`` passed;
@@ -142,6 +145,8 @@ class JobStore:
     """
 
     name = "base"
+    #: Whether ``list`` can search by argument values (``search``).
+    searchable = False
 
     def write(self, job_id: str, change: Write, *, returning: bool = False) -> bool | Record | None:
         """Apply one change. Returns whether it was applied (False when ``create_only``
@@ -167,8 +172,10 @@ class JobStore:
         task: str | None = None,
         status: str | None = None,
         limit: int = 50,
+        search: ArgumentSearch | None = None,
     ) -> list[Record]:
-        """Unexpired statuses, newest enqueued first, filtered by owner, task and status."""
+        """Unexpired statuses, newest enqueued first, filtered by owner, task, status and
+        argument values (``search``; a store that cannot search raises SearchUnavailable)."""
         raise NotImplementedError
 
     def heartbeat(self, leases: Mapping[str, float], now: dt.datetime) -> None:
