@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from huey import crontab
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, literal_column, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity.health import periodic_task
 from webapp.activity.models import Activity, ActivityDeletePermit
@@ -62,6 +63,19 @@ def retention_days(config: Mapping[str, Any], setting: str) -> int:
             f"{setting} must be a whole number of days (0 keeps forever), got {value!r}"
         )
     return value
+
+
+def later_failure(table: Any, state: str, at: str) -> ColumnElement[bool]:
+    """SQL: a later failure of the same ``name`` exists in ``table`` (by its ``at`` time, then
+    id): what lets a purge keep the newest failure of each name. The ``state`` column's value
+    is a literal, so both databases can use a partial index on the failed rows."""
+    newer, row = table.alias("newer"), table.c
+    return exists().where(
+        newer.c[state] == literal_column("'failed'"),
+        newer.c.name == row.name,
+        newer.c[at] >= row[at],
+        or_(newer.c[at] > row[at], newer.c.id > row.id),
+    )
 
 
 def delete_in_batches(candidates: Select[Any], delete_batch: Callable[[list[Any]], int]) -> int:

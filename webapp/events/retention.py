@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, exists, literal_column, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from webapp.activity.retention import delete_in_batches, register_retention
+from webapp.activity.retention import delete_in_batches, later_failure, register_retention
 from webapp.database import rows_changed
 from webapp.events.models import DONE, FAILED, HALTED, EventMessage
 from webapp.extensions import db
@@ -18,18 +18,6 @@ EVENTS = EventMessage.__table__
 _c = EVENTS.c
 #: The states an event does not leave on its own (``retry_event`` may queue a failed one again).
 FINISHED = (DONE, HALTED, FAILED)
-
-
-def _newer_failure() -> ColumnElement[bool]:
-    """A later failure of the same name exists (by finish time, then id). The status is a
-    literal so both databases can use the partial index ``ix_event_message_failed_name``."""
-    newer = EVENTS.alias("newer")
-    return exists().where(
-        newer.c.status == literal_column(f"'{FAILED}'"),
-        newer.c.name == _c.name,
-        newer.c.finished_at >= _c.finished_at,
-        or_(newer.c.finished_at > _c.finished_at, newer.c.id > _c.id),
-    )
 
 
 def finished_before(cutoff: dt.datetime) -> ColumnElement[bool]:
@@ -42,7 +30,7 @@ def finished_before(cutoff: dt.datetime) -> ColumnElement[bool]:
         _c.status.in_(FINISHED),
         _c.enqueued_at < cutoff,
         _c.finished_at < cutoff,
-        or_(_c.status != FAILED, _newer_failure()),
+        or_(_c.status != FAILED, later_failure(EVENTS, "status", "finished_at")),
     )
 
 

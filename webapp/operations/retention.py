@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, exists, literal_column, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from webapp.activity.retention import delete_in_batches, register_retention
+from webapp.activity.retention import delete_in_batches, later_failure, register_retention
 from webapp.database import check_id, rows_changed
 from webapp.extensions import db
 from webapp.operations.models import CANCELLED, COMPLETED, FAILED, Operation
@@ -19,16 +19,8 @@ OPERATIONS = Operation.__table__
 _c = OPERATIONS.c
 
 
-def _newer_failure() -> ColumnElement[bool]:
-    """A later failure of the same name exists (by failure time, then id). The state is a
-    literal so both databases can use the partial index ``ix_operation_failed_name``."""
-    newer = OPERATIONS.alias("newer")
-    return exists().where(
-        newer.c.state == literal_column(f"'{FAILED}'"),
-        newer.c.name == _c.name,
-        newer.c.failed_at >= _c.failed_at,
-        or_(newer.c.failed_at > _c.failed_at, newer.c.id > _c.id),
-    )
+#: A later failure of the same name exists: the newest one of each name stays.
+_later_failure = later_failure(OPERATIONS, "state", "failed_at")
 
 
 def finished_before(cutoff: dt.datetime) -> ColumnElement[bool]:
@@ -42,7 +34,11 @@ def finished_before(cutoff: dt.datetime) -> ColumnElement[bool]:
         or_(
             and_(_c.state == COMPLETED, _c.completed_at < cutoff),
             and_(_c.state == CANCELLED, _c.cancelled_at < cutoff),
-            and_(_c.state == FAILED, _c.failed_at < cutoff, _newer_failure()),
+            and_(
+                _c.state == FAILED,
+                _c.failed_at < cutoff,
+                later_failure(OPERATIONS, "state", "failed_at"),
+            ),
         ),
     )
 
