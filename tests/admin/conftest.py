@@ -33,6 +33,7 @@ def url_ids(app: Flask, tmp_path) -> dict[str, object]:
         "task_name": "events_sweep",
         "priority": "low",
         "verb": "retry",
+        "kind": "operations",
     }
 
 

@@ -30,7 +30,7 @@ PUBLIC = {
 #: subscribers): a scraper's endpoint, which may come with a bearer token instead of a login.
 ADMIN_JSON = {"metrics.metrics"}
 #: Values for URL arguments by name; ids point at nothing (access is decided before lookup).
-ARGUMENTS = {"filename": "css/beacon.css"}
+ARGUMENTS = {"filename": "css/beacon.css", "kind": "operations"}
 MISSING_ID = 987654
 
 

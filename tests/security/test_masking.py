@@ -57,6 +57,7 @@ def test_no_secret_reaches_any_page_export_or_api_answer(app, tmp_path, admin_cl
         "user_id": person.id,
         "job_id": job_id,
         "verb": "retry",
+        "kind": "operations",
     }
     owner_client = login(app.test_client(), person)
     urls = [_url(app, rule, ids) for rule in app.url_map.iter_rules() if _swept(rule)]

@@ -4,6 +4,8 @@ resuming a priority (a POST with CSRF)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -35,20 +37,23 @@ from webapp.events.models import FAILED
 from webapp.queue import PRIORITIES
 
 
+def event_filters() -> dict[str, Any]:
+    """The events filter the query string describes (400 on bad input)."""
+    filters = {
+        "status": choice_arg("status", STATUSES),
+        "priority": choice_arg("priority", PRIORITIES),
+        "name": text_arg("name", 100),
+        "params": globals_arg("params"),
+    }
+    return {k: v for k, v in filters.items() if v}
+
+
 @bp.route("/events")
 def events() -> ResponseReturnValue:
     """Events newest first, filtered by status, priority, name and params, with counts on top."""
-    status = choice_arg("status", STATUSES)
-    priority = choice_arg("priority", PRIORITIES)
-    params = globals_arg("params")
     try:
         rows, next_before = list_events(
-            status=status,
-            priority=priority,
-            name=text_arg("name", 100),
-            params=params,
-            before=int_arg("before"),
-            limit=limit_arg(),
+            before=int_arg("before"), limit=limit_arg(), **event_filters()
         )
     except ValueError as exc:
         bad(str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -15,16 +17,23 @@ from webapp.jobs.search import SEARCH_UNAVAILABLE
 RUNNING_LIMIT = 100
 
 
+def job_filters() -> dict[str, Any]:
+    """The jobs filter the query string describes: task, status, argument search (400 on bad
+    input, and for a search where the store cannot search)."""
+    search = job_search_arg("args")
+    if search and not get_store().searchable:
+        bad(SEARCH_UNAVAILABLE)
+    filters = {"task": text_arg("task"), "status": choice_arg("status", STATUSES), "search": search}
+    return {k: v for k, v in filters.items() if v}
+
+
 @bp.route("/jobs")
 def jobs() -> ResponseReturnValue:
     """Running jobs, then recent ones filtered by task, status and argument values."""
-    task = text_arg("task")
-    status = choice_arg("status", STATUSES)
+    filters = job_filters()
+    task, status, search = filters.get("task"), filters.get("status"), filters.get("search")
     limit = limit_arg()
-    search = job_search_arg("args")
     unavailable = None if get_store().searchable else SEARCH_UNAVAILABLE
-    if search and unavailable:
-        bad(unavailable)
     try:
         running = JobStatus.recent(limit=RUNNING_LIMIT, task=task, status="working", search=search)
         recent = JobStatus.recent(limit=limit, task=task, status=status, search=search)

@@ -1,9 +1,9 @@
 """Events: "do something later" with a priority, processed by exactly one consumer.
 
 Public API: ``Event`` (subclass it in ``tasks/events/``), ``EventMessage``, ``queue_event``,
-``retry_event``, ``registered_events``, ``get_event_class``, ``pause_priority`` /
-``resume_priority`` / ``paused_priorities``, and the admin queries ``list_events`` /
-``event_counts``.
+``retry_event``, ``delete_event`` (a finished one), ``registered_events``,
+``get_event_class``, ``pause_priority`` / ``resume_priority`` / ``paused_priorities``, and
+the admin queries ``list_events`` (its filters: ``event_conditions``) / ``event_counts``.
 """
 
 from webapp.events.base import (
@@ -15,7 +15,14 @@ from webapp.events.base import (
 )
 from webapp.events.models import STATUSES, EventMessage, EventPause
 from webapp.events.pauses import pause_priority, paused_priorities, resume_priority
-from webapp.events.queries import event_counts, event_dict, get_event, list_events
+from webapp.events.queries import (
+    event_conditions,
+    event_counts,
+    event_dict,
+    get_event,
+    list_events,
+)
+from webapp.events.retention import delete_event
 from webapp.events.service import queue_event, retry_event, sweep_events
 
 __all__ = [
@@ -23,6 +30,8 @@ __all__ = [
     "Event",
     "EventMessage",
     "EventPause",
+    "delete_event",
+    "event_conditions",
     "event_counts",
     "event_dict",
     "event_name_for",
@@ -38,5 +47,3 @@ __all__ = [
     "retry_event",
     "sweep_events",
 ]
-
-from webapp.events import retention  # noqa: E402,F401  (registers its retention)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.database import iso_utc
 from webapp.events.models import STATUSES, EventMessage
@@ -17,43 +18,55 @@ from webapp.queue import PRIORITIES
 MAX_PAGE = 200
 
 
-def list_events(
+def event_conditions(
     *,
     status: str | None = None,
     priority: str | None = None,
     name: str | None = None,
     owner_id: int | None = None,
     params: Mapping[str, Any] | None = None,
-    before: int | None = None,
-    limit: int = 50,
-) -> tuple[list[EventMessage], int | None]:
-    """Events newest first, filtered, keyset-paged: (items, next ``before`` or None).
-    ``params``: a dict the params must contain (see ``webapp.json_terms``).
-
-    A bad status, priority, cursor, limit or params value raises ValueError naming it.
-    """
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of these filters (the list's, a bulk action's); a bad status,
+    priority, owner or params value raises ValueError naming it."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"invalid event status {status!r:.40}; expected one of {list(STATUSES)}")
     if priority is not None and priority not in PRIORITIES:
         raise ValueError(
             f"invalid event priority {priority!r:.40}; expected one of {list(PRIORITIES)}"
         )
-    for label, value in (("before", before), ("owner_id", owner_id)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{label} must be an integer id, got {value!r:.40}")
+    if owner_id is not None and (isinstance(owner_id, bool) or not isinstance(owner_id, int)):
+        raise ValueError(f"owner_id must be an integer id, got {owner_id!r:.40}")
+    clauses = []
+    if status is not None:
+        clauses.append(EventMessage.status == status)
+    if priority is not None:
+        clauses.append(EventMessage.priority == priority)
+    if name is not None:
+        clauses.append(EventMessage.name == name)
+    if owner_id is not None:
+        clauses.append(EventMessage.owner_id == owner_id)
+    if params:
+        clauses.append(params_contain(params))
+    return clauses
+
+
+def list_events(
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    **filters: Any,
+) -> tuple[list[EventMessage], int | None]:
+    """Events newest first, filtered (``event_conditions``: status, priority, name, owner_id,
+    and ``params``, a dict the params must contain, see ``webapp.json_terms``), keyset-paged:
+    (items, next ``before`` or None).
+
+    A bad filter, cursor or limit raises ValueError naming it.
+    """
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+        raise ValueError(f"before must be an integer id, got {before!r:.40}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE}, got {limit!r:.40}")
-    stmt = select(EventMessage)
-    if status is not None:
-        stmt = stmt.where(EventMessage.status == status)
-    if priority is not None:
-        stmt = stmt.where(EventMessage.priority == priority)
-    if name is not None:
-        stmt = stmt.where(EventMessage.name == name)
-    if owner_id is not None:
-        stmt = stmt.where(EventMessage.owner_id == owner_id)
-    if params:
-        stmt = stmt.where(params_contain(params))
+    stmt = select(EventMessage).where(*event_conditions(**filters))
     if before is not None:
         stmt = stmt.where(EventMessage.id < before)
     rows = list(db.session.scalars(stmt.order_by(EventMessage.id.desc()).limit(limit + 1)))

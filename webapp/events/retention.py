@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.activity.retention import delete_in_batches, later_failure, register_retention
-from webapp.database import rows_changed
+from webapp.database import check_id, rows_changed
 from webapp.events.models import DONE, FAILED, HALTED, EventMessage
 from webapp.extensions import db
 
@@ -44,6 +44,17 @@ def purge_finished_events(cutoff: dt.datetime, batch_size: int) -> int:
         return rows_changed(db.session.execute(delete(EVENTS).where(_c.id.in_(ids), doomed)))
 
     return delete_in_batches(candidates, delete_batch)
+
+
+def delete_event(message_id: int) -> None:
+    """Delete a finished (done, halted or failed) event; its activities stay in the log.
+    ValueError if it is unknown or has not finished (nothing is deleted)."""
+    check_id(message_id, "event id")
+    gone = db.session.execute(delete(EVENTS).where(_c.id == message_id, _c.status.in_(FINISHED)))
+    if rows_changed(gone) != 1:
+        db.session.rollback()
+        raise ValueError(f"event {message_id} is unknown or has not finished: not deleted")
+    db.session.commit()
 
 
 register_retention("events", "EVENT_RETENTION_DAYS", purge_finished_events)

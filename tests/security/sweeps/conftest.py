@@ -64,5 +64,6 @@ def world(app: Flask, tmp_path: Path) -> World:
             "task_name": "events_sweep",
             "priority": "low",
             "verb": "retry",
+            "kind": "operations",
         },
     )
