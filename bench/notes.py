@@ -57,7 +57,8 @@ BASELINES = [
     "`list_operations(globals=...)`, `list_events(params=...)`, "
     "`JobStatus.recent(search=ArgumentSearch(kwargs=...))`, the statements the admin lists "
     "run, which choose the plan themselves (SQLite: by counting the terms). Values cycle "
-    "through three frequencies: 1 row, about 100 rows, half the rows.",
+    "through five frequencies: 1 row, about 100, 2,860 and 1,250 rows (just below where "
+    "SQLite's search changes plans, its slowest), half the rows.",
     "P9: the overview's throughput query written by hand as SQL text (the same GROUP BY of "
     "subject type, kind by key suffix and minute or hour over the same index), fetched "
     "through the same session; Beacon: `throughput()`, the query plus the per-subject count "

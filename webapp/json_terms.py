@@ -23,8 +23,9 @@ counts the rows of each term (up to a limit); when the rarest has at most that m
 search reads only those rows, by id; else the rows are read in the list's own order, each
 checked against its terms by index, which finds a page of such common values within a few
 thousand rows. The limit is where both cost the same: reading c rows by id against reading
-about PAGE × N ÷ c rows in order (N the table's rows), so c = √(PAGE × N), about 7,000 at a
-million rows; either way a search reads at most about that many rows.
+about PAGE × N ÷ c rows in order (N the table's rows), each of those cheaper by a factor the
+index knows (``TermIndex.by_id_cost``), so c = √(PAGE × N ÷ factor): about 2,900 rows for
+operations and events and 1,300 for jobs at a million rows.
 """
 
 from __future__ import annotations
@@ -181,6 +182,10 @@ class TermIndex:
 
     terms: Table
     row: Column[Any]
+    #: How many rows the list reads in its own order (a term probe each) in the time one row
+    #: is read by id and checked in full; measured by bench P8 at a million rows: about 6 for
+    #: operations and events, 30 for jobs (a row by its text id, then its fields' JSON).
+    by_id_cost: float = 6.0
 
     def _holding(self, key: str, value: Any) -> ColumnElement[bool]:
         c = self.terms.c
@@ -189,12 +194,13 @@ class TermIndex:
         return and_(c.key == key, c.value == literal(value))
 
     def _sparse_limit(self, session: Any) -> int:
-        """Up to how many rows the rarest term's rows are read by id: where that costs what
-        reading the list in order does (about ``PAGE`` × rows ÷ matches rows read), the
-        square root of ``PAGE`` × the table's rows, between ``FEWEST`` and ``SPARSE``."""
+        """Up to how many rows the rarest term's rows are read by id: where reading its c
+        rows by id costs what reading the list in order does (about ``PAGE`` × N ÷ c rows, N
+        the table's rows), c = √(``PAGE`` × N ÷ ``by_id_cost``), between ``FEWEST`` and
+        ``SPARSE``."""
         newest = select(func.max(literal_column("rowid", Integer))).select_from(self.row.table)
         rows = session.scalar(newest) or 0  # the rowid of the newest row: about how many
-        return min(SPARSE, max(FEWEST, math.isqrt(PAGE * rows)))
+        return min(SPARSE, max(FEWEST, math.isqrt(int(PAGE * rows / self.by_id_cost))))
 
     def prefilter(self, pairs: list[tuple[str, Any]]) -> ColumnElement[bool] | None:
         """A condition on ``row`` that every row holding all these terms meets (None: no term
