@@ -36,10 +36,13 @@ def user_id(email: str) -> int:
 
 
 def snapshot() -> dict[str, tuple[int, object]]:
-    """Row count and newest primary key of every table."""
+    """Row count and newest primary key (the first column of a table without one, such as
+    a search term table) of every table."""
     out = {}
     for table in db.metadata.sorted_tables:
-        key = list(table.primary_key.columns)[0]
+        key = next(iter(table.primary_key.columns), None)
+        if key is None:
+            key = next(iter(table.columns))
         count, newest = db.session.execute(
             select(func.count(), func.max(key)).select_from(table)
         ).one()
