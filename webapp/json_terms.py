@@ -53,6 +53,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -66,6 +67,20 @@ MAX_TERM = 200
 SPARSE = 10_000
 FEWEST = 100
 PAGE = 50
+
+
+def gin_index(name: str, column: Column[Any]) -> Index:
+    """PostgreSQL: ``column @> ...`` answered by a GIN index (jsonb_path_ops: containment
+    only, smaller and faster than the default operator class). SQLite: the same index, empty
+    (WHERE 0) and never used: the term table answers there, and both databases keep one
+    schema (the migrations and the models stay alike)."""
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column.name: "jsonb_path_ops"},
+        sqlite_where=text("0"),
+    )
 
 
 def term_table(metadata: MetaData, name: str, row_type: TypeEngine[Any], row_of: str) -> Table:

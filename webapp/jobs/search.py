@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Index, String, and_, exists, text
+from sqlalchemy import String, and_, exists
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.database import Model, json_contains, json_value_contains
 from webapp.jobs.models import JobStatusField, JobStatusRow
-from webapp.json_terms import TermIndex, TermSource, leaves, term_table
+from webapp.json_terms import TermIndex, TermSource, gin_index, leaves, term_table
 
 _JOBS = JobStatusRow.__table__
 _FIELDS = JobStatusField.__table__
@@ -27,16 +27,7 @@ _FIELDS = JobStatusField.__table__
 #: The field holding the task name, args and kwargs of a job that includes ``serialized_job``.
 SERIALIZED = "serialized_job"
 
-#: PostgreSQL: ``value @> ...`` on fields answered by the index (jsonb_path_ops).
-FIELDS_INDEX = Index(
-    "ix_job_status_field_value",
-    _FIELDS.c.value,
-    postgresql_using="gin",
-    postgresql_ops={"value": "jsonb_path_ops"},
-    # SQLite: the same index, empty (WHERE 0) and never used: the term table answers there,
-    # and both databases keep one schema (the migrations and the models stay alike).
-    sqlite_where=text("0"),
-)
+FIELDS_INDEX = gin_index("ix_job_status_field_value", _FIELDS.c.value)
 
 TERMS = term_table(Model.metadata, "job_status_term", String(64), "job_status.id")
 SOURCE = TermSource("job_status_term", "job_status_field", "job_id", "value", part="name")

@@ -7,25 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Index, Integer, text
+from sqlalchemy import Integer
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.database import Model
-from webapp.json_terms import TermIndex, TermSource, contains, term_table
+from webapp.json_terms import TermIndex, TermSource, contains, gin_index, term_table
 from webapp.operations.models import Operation
 
 _OPERATIONS = Operation.__table__
 
-#: PostgreSQL: ``globals @> ...`` answered by the index (jsonb_path_ops: containment only).
-GLOBALS_INDEX = Index(
-    "ix_operation_globals",
-    _OPERATIONS.c.globals,
-    postgresql_using="gin",
-    postgresql_ops={"globals": "jsonb_path_ops"},
-    # SQLite: the same index, empty (WHERE 0) and never used: the term table answers there,
-    # and both databases keep one schema (the migrations and the models stay alike).
-    sqlite_where=text("0"),
-)
+GLOBALS_INDEX = gin_index("ix_operation_globals", _OPERATIONS.c.globals)
 
 TERMS = term_table(Model.metadata, "operation_term", Integer(), "operation.id")
 SOURCE = TermSource("operation_term", "operation", "id", "globals")
