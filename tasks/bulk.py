@@ -66,7 +66,8 @@ def _event_ids(states: tuple[str, ...], filters: Mapping[str, Any], limit: int) 
 
 
 def _job_ids(states: tuple[str, ...], filters: Mapping[str, Any], limit: int) -> list[str]:
-    """Jobs in these states (the store lists at most 1,000 a state), oldest first."""
+    """Jobs in these states (the store lists at most 1,000 a state), each state's oldest
+    first."""
     wanted = filters.get("status")
     jobs = [
         job

@@ -87,11 +87,13 @@ beats: Heartbeat[object] = Heartbeat(
 
 @huey.on_startup(name="beacon_consumer_beat")
 def _worker_started() -> None:
-    # Every worker writes it (an upsert: the same row), so no race decides which one does.
+    # Every worker writes it (an upsert: the same row), so no race decides which one does;
+    # the first one up also forgets the consumers silent for a day (once a start is enough).
     try:
         with huey.app_context():
             write_beat()
-            forget_old()
+            if huey.workers.count == 1:
+                forget_old()
     except Exception:
         db.session.rollback()
         log.exception("consumer heartbeat not written")
